@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "skjold",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "skjold", targets: ["skjold"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+    ],
+    targets: [
+        // Pure: TOML reader and the typed configuration (no I/O beyond reading the file).
+        .target(name: "SkjoldConfig", swiftSettings: swiftSettings),
+        // Pure: SMTP grammar, replies, DATA/BDAT framing, SASL PLAIN/LOGIN decoding.
+        .target(name: "SMTPProtocol", swiftSettings: swiftSettings),
+        // Domain types and storage protocols; password hashing.
+        .target(name: "MailStore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
+        // Embedded backend: directory database + one folder/database per account.
+        .target(name: "MailStoreSQLite", dependencies: [
+            "MailStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        // Listener service, TLS, STARTTLS, line framing, limits, shared by all servers.
+        .target(name: "MailServerCore", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "skjold", dependencies: [
+            "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
+
+        .testTarget(name: "SkjoldConfigTests", dependencies: ["SkjoldConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailStoreSQLite"], swiftSettings: swiftSettings),
+        .testTarget(name: "MailServerCoreTests", dependencies: [
+            "MailServerCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "SkjoldEndToEndTests", dependencies: [], swiftSettings: swiftSettings),
+    ]
+)

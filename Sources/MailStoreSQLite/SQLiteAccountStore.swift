@@ -1,0 +1,303 @@
+import Foundation
+import GRDB
+import MailStore
+
+/// One account's mail in the embedded backend: `<folder>/mail.sqlite` (WAL, synchronous=FULL,
+/// secure_delete) for the index and `<folder>/blobs/xx/<id>` for message bytes exactly as received.
+public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
+    // @unchecked: every stored property is immutable and DatabasePool is thread-safe.
+    public let account: Account
+    public let folder: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the account's folder and database, with the default mailboxes.
+    public init(account: Account, folder: String) throws {
+        self.account = account
+        self.folder = folder
+        try DurableFiles.ensureDirectory(folder)
+        try DurableFiles.ensureDirectory(folder + "/blobs")
+        pool = try SQLiteDatabase.open(path: folder + "/mail.sqlite")
+        try SQLiteAccountStore.migrator.migrate(pool)
+        try pool.write { db in
+            for (name, use) in defaultMailboxes where try SQLiteAccountStore.mailboxRow(db, name) == nil {
+                _ = try SQLiteAccountStore.insertMailbox(db, name: name, specialUse: use)
+            }
+        }
+    }
+
+    public func close() throws {
+        try pool.close()
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE mailboxes(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    special_use TEXT,
+                    uidvalidity INTEGER NOT NULL,
+                    uidnext INTEGER NOT NULL,
+                    highestmodseq INTEGER NOT NULL,
+                    subscribed INTEGER NOT NULL DEFAULT 1);
+                CREATE TABLE blobs(id TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE messages(
+                    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+                    uid INTEGER NOT NULL,
+                    modseq INTEGER NOT NULL,
+                    flags TEXT NOT NULL DEFAULT '',
+                    internal_date INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    blob_id TEXT NOT NULL REFERENCES blobs(id),
+                    PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }()
+
+    // MARK: Mailboxes
+
+    /// INBOX is case-insensitive (RFC 9051 §5.1), also as the first level of a hierarchy.
+    static func normalize(_ name: String) throws(MailStoreError) -> String {
+        guard !name.isEmpty, name.utf8.count <= 1024, !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//"),
+              !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else { throw .invalidMailboxName(name) }
+        let first = name.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        if first[0].uppercased() == "INBOX" {
+            return first.count == 1 ? "INBOX" : "INBOX/" + first[1]
+        }
+        return name
+    }
+
+    static func mailboxRow(_ db: Database, _ name: String) throws -> Row? {
+        try Row.fetchOne(db, sql: "SELECT * FROM mailboxes WHERE name = ?", arguments: [name])
+    }
+
+    static func insertMailbox(_ db: Database, name: String, specialUse: SpecialUse?) throws -> Int64 {
+        // UIDVALIDITY: at least the current time and above every value handed out before in this account,
+        // so a deleted and re-created mailbox never repeats one (RFC 9051 §2.3.1.1).
+        let last = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_uidvalidity'") ?? 0
+        let now = Int64(Date().timeIntervalSince1970)
+        let validity = min(max(last + 1, now), Int64(UInt32.max))
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('last_uidvalidity', ?)", arguments: [validity])
+        try db.execute(sql: """
+            INSERT INTO mailboxes(name, special_use, uidvalidity, uidnext, highestmodseq, subscribed)
+            VALUES (?, ?, ?, 1, 1, 1)
+            """, arguments: [name, specialUse?.rawValue, validity])
+        return db.lastInsertedRowID
+    }
+
+    static func info(_ db: Database, _ row: Row) throws -> MailboxInfo {
+        let id: Int64 = row["id"]
+        let stats = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes,
+                   SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' ESCAPE '!' THEN 0 ELSE 1 END) AS unseen
+            FROM messages WHERE mailbox_id = ?
+            """, arguments: [id])
+        return MailboxInfo(
+            id: id, name: row["name"], specialUse: (row["special_use"] as String?).flatMap(SpecialUse.init(rawValue:)),
+            uidValidity: UIDValidity(truncatingIfNeeded: row["uidvalidity"] as Int64),
+            uidNext: UID(truncatingIfNeeded: row["uidnext"] as Int64),
+            highestModSeq: ModSeq(row["highestmodseq"] as Int64),
+            messageCount: stats?["n"] ?? 0, unseenCount: stats?["unseen"] ?? 0, totalSize: stats?["bytes"] ?? 0,
+            subscribed: (row["subscribed"] as Int64) != 0)
+    }
+
+    public func mailboxes() async throws -> [MailboxInfo] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM mailboxes ORDER BY name = 'INBOX' DESC, name").map { try Self.info(db, $0) }
+        }
+    }
+
+    public func mailbox(named name: String) async throws -> MailboxInfo? {
+        let name = try Self.normalize(name)
+        return try await pool.read { db in try Self.mailboxRow(db, name).map { try Self.info(db, $0) } }
+    }
+
+    public func createMailbox(_ name: String, specialUse: SpecialUse?) async throws -> MailboxInfo {
+        let name = try Self.normalize(name)
+        return try await pool.write { db in
+            if try Self.mailboxRow(db, name) != nil { throw MailStoreError.mailboxExists(name) }
+            _ = try Self.insertMailbox(db, name: name, specialUse: specialUse)
+            guard let row = try Self.mailboxRow(db, name) else { throw MailStoreError.noSuchMailbox(name) }
+            return try Self.info(db, row)
+        }
+    }
+
+    public func deleteMailbox(_ name: String) async throws {
+        let name = try Self.normalize(name)
+        if name == "INBOX" { throw MailStoreError.cannotDelete(name, reason: "INBOX cannot be deleted") }
+        let orphaned: [String] = try await pool.write { db in
+            guard let row = try Self.mailboxRow(db, name) else { throw MailStoreError.noSuchMailbox(name) }
+            let id: Int64 = row["id"]
+            let blobs = try String.fetchAll(db, sql: "SELECT blob_id FROM messages WHERE mailbox_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM messages WHERE mailbox_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM mailboxes WHERE id = ?", arguments: [id])
+            return try Self.releaseBlobs(db, blobs)
+        }
+        try await removeBlobFiles(orphaned)
+    }
+
+    public func renameMailbox(_ name: String, to newName: String) async throws {
+        let name = try Self.normalize(name)
+        let newName = try Self.normalize(newName)
+        if name == "INBOX" { throw MailStoreError.cannotDelete(name, reason: "INBOX cannot be renamed here") }
+        try await pool.write { db in
+            guard try Self.mailboxRow(db, name) != nil else { throw MailStoreError.noSuchMailbox(name) }
+            if try Self.mailboxRow(db, newName) != nil { throw MailStoreError.mailboxExists(newName) }
+            // Children move with their parent; each renamed mailbox gets a new UIDVALIDITY is not required
+            // (RFC 9051 §6.3.6 keeps UIDs), so ids and UIDs are kept.
+            let children = try Row.fetchAll(db, sql: "SELECT id, name FROM mailboxes WHERE name LIKE ? ESCAPE '!'",
+                                            arguments: [Self.likePrefix(name + "/")])
+            for child in children {
+                let childName: String = child["name"]
+                let renamed = newName + childName.dropFirst(name.count)
+                if try Self.mailboxRow(db, renamed) != nil { throw MailStoreError.mailboxExists(renamed) }
+                try db.execute(sql: "UPDATE mailboxes SET name = ? WHERE id = ?", arguments: [renamed, child["id"] as Int64])
+            }
+            try db.execute(sql: "UPDATE mailboxes SET name = ? WHERE name = ?", arguments: [newName, name])
+        }
+    }
+
+    static func likePrefix(_ s: String) -> String {
+        s.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
+            .replacingOccurrences(of: "_", with: "!_") + "%"
+    }
+
+    // MARK: Messages
+
+    func blobPath(_ id: String) -> String {
+        "\(folder)/blobs/\(id.prefix(2))/\(id)"
+    }
+
+    public func deliver(_ source: MessageSource, to mailbox: String, flags: Set<String>, internalDate: Date) async throws -> DeliveryReceipt {
+        let mailbox = try Self.normalize(mailbox)
+        let blobID = RandomID.make()
+        let path = blobPath(blobID)
+        let folder = self.folder
+        // 1. bytes, 2. fsync file and directory, 3. commit the index (synchronous=FULL fsyncs the WAL).
+        let size = try await BlockingIO.run {
+            let dir = folder + "/blobs/" + String(blobID.prefix(2))
+            if try DurableFiles.ensureDirectory(dir) { try DurableFiles.fsyncDirectory(folder + "/blobs") }
+            let size = try DurableFiles.writeNewFile(at: path, source: source)
+            try DurableFiles.fsyncDirectory(dir)
+            return size
+        }
+        let flagText = Self.encodeFlags(flags)
+        let date = Int64(internalDate.timeIntervalSince1970)
+        do {
+            return try await pool.write { db in
+                guard let row = try Row.fetchOne(db, sql: """
+                    UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                    WHERE name = ? RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity
+                    """, arguments: [mailbox])
+                else { throw MailStoreError.noSuchMailbox(mailbox) }
+                let uid: Int64 = row["uid"]
+                try db.execute(sql: "INSERT INTO blobs(id, size, refs) VALUES (?, ?, 1)", arguments: [blobID, size])
+                try db.execute(sql: """
+                    INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [row["id"] as Int64, uid, row["highestmodseq"] as Int64, flagText, date, size, blobID])
+                return DeliveryReceipt(mailbox: mailbox, uidValidity: UIDValidity(truncatingIfNeeded: row["uidvalidity"] as Int64),
+                                       uid: UID(truncatingIfNeeded: uid), size: size)
+            }
+        } catch {
+            DurableFiles.remove(path)
+            throw error
+        }
+    }
+
+    public func messages(in mailbox: String) async throws -> [MessageRecord] {
+        let mailbox = try Self.normalize(mailbox)
+        return try await pool.read { db in
+            guard let box = try Self.mailboxRow(db, mailbox) else { throw MailStoreError.noSuchMailbox(mailbox) }
+            return try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid",
+                                    arguments: [box["id"] as Int64]).map(Self.record)
+        }
+    }
+
+    static func record(_ row: Row) -> MessageRecord {
+        MessageRecord(uid: UID(truncatingIfNeeded: row["uid"] as Int64), modSeq: ModSeq(row["modseq"] as Int64),
+                      flags: decodeFlags(row["flags"]), internalDate: Date(timeIntervalSince1970: TimeInterval(row["internal_date"] as Int64)),
+                      size: row["size"], blobID: row["blob_id"])
+    }
+
+    static func encodeFlags(_ flags: Set<String>) -> String { flags.sorted().joined(separator: " ") }
+    static func decodeFlags(_ text: String) -> Set<String> { Set(text.split(separator: " ").map(String.init)) }
+
+    public func messagePath(in mailbox: String, uid: UID) async throws -> String {
+        let mailbox = try Self.normalize(mailbox)
+        let blob = try await pool.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = ? AND m.uid = ?
+                """, arguments: [mailbox, Int64(uid)])
+        }
+        guard let blob else { throw MailStoreError.noSuchMessage(uid) }
+        return blobPath(blob)
+    }
+
+    public func messageBytes(in mailbox: String, uid: UID) async throws -> [UInt8] {
+        let path = try await messagePath(in: mailbox, uid: uid)
+        return try await BlockingIO.run { try DurableFiles.readFile(path) }
+    }
+
+    public func setFlags(in mailbox: String, uids: [UID], flags: Set<String>) async throws {
+        let mailbox = try Self.normalize(mailbox)
+        let text = Self.encodeFlags(flags)
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE name = ? RETURNING id, highestmodseq
+                """, arguments: [mailbox])
+            else { throw MailStoreError.noSuchMailbox(mailbox) }
+            for uid in uids {
+                try db.execute(sql: "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
+                               arguments: [text, row["highestmodseq"] as Int64, row["id"] as Int64, Int64(uid)])
+            }
+        }
+    }
+
+    public func expunge(in mailbox: String, uids: [UID]) async throws {
+        let mailbox = try Self.normalize(mailbox)
+        let orphaned: [String] = try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE name = ? RETURNING id
+                """, arguments: [mailbox])
+            else { throw MailStoreError.noSuchMailbox(mailbox) }
+            let id: Int64 = row["id"]
+            var blobs: [String] = []
+            for uid in uids {
+                if let blob = try String.fetchOne(db, sql: "DELETE FROM messages WHERE mailbox_id = ? AND uid = ? RETURNING blob_id",
+                                                  arguments: [id, Int64(uid)]) {
+                    blobs.append(blob)
+                }
+            }
+            return try Self.releaseBlobs(db, blobs)
+        }
+        try await removeBlobFiles(orphaned)
+    }
+
+    /// Drops one reference per listed blob; returns the blobs nobody references any more.
+    static func releaseBlobs(_ db: Database, _ blobs: [String]) throws -> [String] {
+        var gone: [String] = []
+        for blob in blobs {
+            let refs = try Int64.fetchOne(db, sql: "UPDATE blobs SET refs = refs - 1 WHERE id = ? RETURNING refs", arguments: [blob])
+            if let refs, refs <= 0 {
+                try db.execute(sql: "DELETE FROM blobs WHERE id = ?", arguments: [blob])
+                gone.append(blob)
+            }
+        }
+        return gone
+    }
+
+    func removeBlobFiles(_ blobs: [String]) async throws {
+        guard !blobs.isEmpty else { return }
+        let paths = blobs.map(blobPath)
+        try await BlockingIO.run { for path in paths { DurableFiles.remove(path) } }
+    }
+
+    public func storageUsed() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM messages") ?? 0 }
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import GRDB
+import MailStore
+
+/// The directory (`<data_dir>/skjold.sqlite`): domains, accounts, aliases, credentials.
+public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
+    // @unchecked: immutable stored properties; DatabasePool is thread-safe.
+    let pool: DatabasePool
+    let layout: StorageLayout
+    let plans: PlanCatalog
+    let passwordCost: Int
+    let onErase: @Sendable (Account) async -> Void
+
+    init(pool: DatabasePool, layout: StorageLayout, plans: PlanCatalog, passwordCost: Int,
+         onErase: @escaping @Sendable (Account) async -> Void) throws {
+        self.pool = pool
+        self.layout = layout
+        self.plans = plans
+        self.passwordCost = passwordCost
+        self.onErase = onErase
+        try Self.migrator.migrate(pool)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE domains(name TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE accounts(
+                    id TEXT PRIMARY KEY,
+                    address TEXT NOT NULL,
+                    address_key TEXT NOT NULL UNIQUE,
+                    domain TEXT NOT NULL REFERENCES domains(name),
+                    password_hash TEXT NOT NULL,
+                    plan TEXT NOT NULL,
+                    no_backup INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE aliases(
+                    address_key TEXT PRIMARY KEY,
+                    address TEXT NOT NULL,
+                    domain TEXT NOT NULL REFERENCES domains(name),
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    created_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX aliases_by_account ON aliases(account_id);
+                """)
+        }
+        return m
+    }()
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    // MARK: Domains
+
+    public func addDomain(_ name: String) async throws -> HostedDomain {
+        guard let normalized = DomainName.normalize(name), normalized.contains(".") || normalized == "localhost" else {
+            throw DirectoryError.malformedDomain(name)
+        }
+        let created = Self.now()
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [normalized]) != nil {
+                throw DirectoryError.duplicateDomain(normalized)
+            }
+            try db.execute(sql: "INSERT INTO domains(name, created_at) VALUES (?, ?)", arguments: [normalized, created])
+        }
+        return HostedDomain(name: normalized, createdAt: Date(timeIntervalSince1970: TimeInterval(created)))
+    }
+
+    public func removeDomain(_ name: String) async throws {
+        guard let normalized = DomainName.normalize(name) else { throw DirectoryError.malformedDomain(name) }
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [normalized]) != nil else {
+                throw DirectoryError.unknownDomain(normalized)
+            }
+            let users = try Int.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM accounts WHERE domain = ?1) + (SELECT COUNT(*) FROM aliases WHERE domain = ?1)
+                """, arguments: [normalized]) ?? 0
+            if users > 0 { throw DirectoryError.domainInUse(normalized, addresses: users) }
+            try db.execute(sql: "DELETE FROM domains WHERE name = ?", arguments: [normalized])
+        }
+    }
+
+    public func domains() async throws -> [HostedDomain] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM domains ORDER BY name").map {
+                HostedDomain(name: $0["name"], createdAt: Date(timeIntervalSince1970: TimeInterval($0["created_at"] as Int64)))
+            }
+        }
+    }
+
+    public func isHostedDomain(_ name: String) async throws -> Bool {
+        guard let normalized = DomainName.normalize(name) else { return false }
+        return try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [normalized]) != nil
+        }
+    }
+
+    // MARK: Accounts
+
+    static func account(_ row: Row) throws -> Account {
+        Account(id: row["id"], address: try EmailAddress(row["address"] as String), plan: row["plan"],
+                noBackup: (row["no_backup"] as Int64) != 0,
+                createdAt: Date(timeIntervalSince1970: TimeInterval(row["created_at"] as Int64)))
+    }
+
+    public func addAccount(_ address: String, password: String, plan: String, noBackup: Bool) async throws -> Account {
+        let address = try EmailAddress(address)
+        guard plans.names.contains(plan) else { throw DirectoryError.unknownPlan(plan, known: plans.names.sorted()) }
+        try PasswordGenerator.check(password)
+        let cost = passwordCost
+        let hash = try await BlockingIO.run { try PasswordHash.make(password: password, logN: cost) }
+        // Validate before touching the disk, so a refused address leaves no folder behind.
+        try await pool.read { db in try Self.checkFree(db, address) }
+        let account = Account(id: RandomID.make(), address: address, plan: plan, noBackup: noBackup,
+                              createdAt: Date(timeIntervalSince1970: TimeInterval(Self.now())))
+        let folder = layout.folder(for: account)
+        // The folder with its mailboxes first: an account row never points at a missing folder.
+        let store = try await BlockingIO.run { try SQLiteAccountStore(account: account, folder: folder) }
+        try store.close()
+        do {
+            try await pool.write { db in
+                try Self.checkFree(db, address)
+                try db.execute(sql: """
+                    INSERT INTO accounts(id, address, address_key, domain, password_hash, plan, no_backup, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [account.id, address.given, address.key, address.domain, hash.encoded, plan,
+                                     noBackup ? 1 : 0, Int64(account.createdAt.timeIntervalSince1970)])
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+        return account
+    }
+
+    /// The address must be in a hosted domain and not yet used by an account or an alias.
+    static func checkFree(_ db: Database, _ address: EmailAddress) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [address.domain]) != nil else {
+            throw DirectoryError.unknownDomain(address.domain)
+        }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE address_key = ?", arguments: [address.key]) != nil
+            || Bool.fetchOne(db, sql: "SELECT 1 FROM aliases WHERE address_key = ?", arguments: [address.key]) != nil {
+            throw DirectoryError.duplicateAddress(address.given)
+        }
+    }
+
+    public func account(_ address: String) async throws -> Account? {
+        guard let address = try? EmailAddress(address) else { return nil }
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE address_key = ?", arguments: [address.key]).map(Self.account)
+        }
+    }
+
+    public func account(id: String) async throws -> Account? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(Self.account)
+        }
+    }
+
+    public func accounts() async throws -> [Account] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY domain, address_key").map(Self.account)
+        }
+    }
+
+    func requireAccount(_ address: String) async throws -> Account {
+        let parsed = try EmailAddress(address)
+        guard let account = try await account(parsed.given) else { throw DirectoryError.noSuchAccount(parsed.given) }
+        return account
+    }
+
+    public func setPassword(_ address: String, password: String) async throws {
+        let account = try await requireAccount(address)
+        try PasswordGenerator.check(password)
+        let cost = passwordCost
+        let hash = try await BlockingIO.run { try PasswordHash.make(password: password, logN: cost) }
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE accounts SET password_hash = ? WHERE id = ?", arguments: [hash.encoded, account.id])
+        }
+    }
+
+    public func setPlan(_ address: String, plan: String) async throws {
+        let account = try await requireAccount(address)
+        guard plans.names.contains(plan) else { throw DirectoryError.unknownPlan(plan, known: plans.names.sorted()) }
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE accounts SET plan = ? WHERE id = ?", arguments: [plan, account.id])
+        }
+    }
+
+    public func eraseAccount(_ address: String) async throws {
+        let account = try await requireAccount(address)
+        // Directory rows first (the address stops resolving at once), then the folder with every byte of mail.
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM aliases WHERE account_id = ?", arguments: [account.id])
+            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [account.id])
+        }
+        await onErase(account)
+        let folder = layout.folder(for: account)
+        try await BlockingIO.run {
+            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+        }
+    }
+
+    // MARK: Aliases
+
+    public func addAlias(_ alias: String, target: String) async throws -> Alias {
+        let aliasAddress = try EmailAddress(alias)
+        let targetAddress = try EmailAddress(target)
+        let created = Self.now()
+        let limits = plans
+        return try await pool.write { db in
+            guard let targetRow = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE address_key = ?", arguments: [targetAddress.key]) else {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM aliases WHERE address_key = ?", arguments: [targetAddress.key]) != nil {
+                    throw DirectoryError.aliasOfAlias(alias: aliasAddress.given, target: targetAddress.given)
+                }
+                throw DirectoryError.aliasTargetMissing(alias: aliasAddress.given, target: targetAddress.given)
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [aliasAddress.domain]) != nil else {
+                throw DirectoryError.unknownDomain(aliasAddress.domain)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE address_key = ?", arguments: [aliasAddress.key]) != nil {
+                throw DirectoryError.aliasShadowsAccount(aliasAddress.given)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM aliases WHERE address_key = ?", arguments: [aliasAddress.key]) != nil {
+                throw DirectoryError.duplicateAddress(aliasAddress.given)
+            }
+            let target = try Self.account(targetRow)
+            // Counted inside the write transaction, so two concurrent adds cannot both take the last slot.
+            if let limit = limits.aliasLimits[target.plan] {
+                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aliases WHERE account_id = ?", arguments: [target.id]) ?? 0
+                if count >= limit { throw DirectoryError.aliasLimitReached(account: target.address.given, limit: limit) }
+            }
+            try db.execute(sql: "INSERT INTO aliases(address_key, address, domain, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [aliasAddress.key, aliasAddress.given, aliasAddress.domain, target.id, created])
+            return Alias(address: aliasAddress, target: target.address, createdAt: Date(timeIntervalSince1970: TimeInterval(created)))
+        }
+    }
+
+    public func removeAlias(_ alias: String) async throws {
+        let address = try EmailAddress(alias)
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM aliases WHERE address_key = ?", arguments: [address.key])
+            if db.changesCount == 0 { throw DirectoryError.noSuchAlias(address.given) }
+        }
+    }
+
+    public func aliases(of target: String?) async throws -> [Alias] {
+        let filter: String? = if let target { try await requireAccount(target).id } else { nil }
+        return try await pool.read { db in
+            let rows: [Row]
+            let sql = """
+                SELECT a.address, a.created_at, t.address AS target FROM aliases a JOIN accounts t ON t.id = a.account_id
+                """
+            if let filter {
+                rows = try Row.fetchAll(db, sql: sql + " WHERE a.account_id = ? ORDER BY a.domain, a.address_key", arguments: [filter])
+            } else {
+                rows = try Row.fetchAll(db, sql: sql + " ORDER BY a.domain, a.address_key")
+            }
+            return try rows.map {
+                Alias(address: try EmailAddress($0["address"] as String), target: try EmailAddress($0["target"] as String),
+                      createdAt: Date(timeIntervalSince1970: TimeInterval($0["created_at"] as Int64)))
+            }
+        }
+    }
+
+    // MARK: Mail routing and login
+
+    public func resolveRecipient(_ address: String) async throws -> RecipientResolution {
+        guard let parsed = try? EmailAddress(address) else { return .notHosted }
+        return try await pool.read { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE address_key = ?", arguments: [parsed.key]) {
+                return .local(try Self.account(row), via: nil)
+            }
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT t.* FROM aliases a JOIN accounts t ON t.id = a.account_id WHERE a.address_key = ?
+                """, arguments: [parsed.key]) {
+                return .local(try Self.account(row), via: parsed)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [parsed.domain]) != nil {
+                return .unknownUser
+            }
+            return .notHosted
+        }
+    }
+
+    public func authenticate(_ login: String, password: String) async throws -> Account? {
+        var found: (hash: String, account: Account)?
+        if let parsed = try? EmailAddress(login) {
+            found = try await pool.read { db -> (hash: String, account: Account)? in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE address_key = ?", arguments: [parsed.key])
+                else { return nil }
+                return (row["password_hash"], try Self.account(row))
+            }
+        }
+        guard let found, let hash = try? PasswordHash(encoded: found.hash) else {
+            try await BlockingIO.run { PasswordHash.burnEquivalentTime(password) }
+            return nil
+        }
+        let ok = try await BlockingIO.run { hash.verify(password) }
+        return ok ? found.account : nil
+    }
+
+    public func senderAddresses(of account: Account) async throws -> [EmailAddress] {
+        let aliases = try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT address FROM aliases WHERE account_id = ?", arguments: [account.id])
+        }
+        return [account.address] + aliases.compactMap { try? EmailAddress($0) }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import MailStore
+import Synchronization
+
+/// Plan facts the directory enforces itself (the rest of quota enforcement lives with the servers).
+public struct PlanCatalog: Sendable {
+    public var names: Set<String>
+    public var aliasLimits: [String: Int]
+    public init(names: Set<String>, aliasLimits: [String: Int]) {
+        self.names = names
+        self.aliasLimits = aliasLimits
+    }
+}
+
+/// Where things live on disk.
+public struct StorageLayout: Sendable {
+    public var dataDir: String
+    public var nobackupDir: String
+    public init(dataDir: String, nobackupDir: String) {
+        self.dataDir = dataDir
+        self.nobackupDir = nobackupDir
+    }
+
+    public var directoryDatabase: String { dataDir + "/skjold.sqlite" }
+
+    /// No Backup accounts live under `nobackup_dir`, everyone else under `data_dir`.
+    public func folder(for account: Account) -> String {
+        (account.noBackup ? nobackupDir : dataDir) + "/accounts/" + account.id
+    }
+}
+
+/// The embedded (SQLite + files) MailStore.
+public final class SQLiteMailStore: MailStore, Sendable {
+    public let layout: StorageLayout
+    let sqliteDirectory: SQLiteDirectory
+    /// One open store per account in this process, so writes to one account share one writer.
+    let open = OpenStores()
+
+    public var directory: any MailDirectory { sqliteDirectory }
+
+    /// Opens (creating if needed) the data directory. `passwordCost` is scrypt's log2(N); tests may lower it.
+    public init(layout: StorageLayout, plans: PlanCatalog, passwordCost: Int = PasswordHash.defaultLogN) throws {
+        self.layout = layout
+        try DurableFiles.ensureDirectory(layout.dataDir)
+        try DurableFiles.ensureDirectory(layout.dataDir + "/accounts")
+        try DurableFiles.ensureDirectory(layout.nobackupDir + "/accounts")
+        let pool = try SQLiteDatabase.open(path: layout.directoryDatabase)
+        let openStores = open
+        sqliteDirectory = try SQLiteDirectory(pool: pool, layout: layout, plans: plans, passwordCost: passwordCost) { account in
+            let store = openStores.stores.withLock { $0.removeValue(forKey: account.id) }
+            try? store?.close()
+        }
+    }
+
+    public func mail(for account: Account) async throws -> any AccountMailStore {
+        try await accountStore(for: account)
+    }
+
+    public func accountStore(for account: Account) async throws -> SQLiteAccountStore {
+        if let store = open.stores.withLock({ $0[account.id] }) { return store }
+        let folder = layout.folder(for: account)
+        guard FileManager.default.fileExists(atPath: folder + "/mail.sqlite") else { throw MailStoreError.accountGone(account.id) }
+        let store = try await BlockingIO.run { try SQLiteAccountStore(account: account, folder: folder) }
+        return open.stores.withLock { stores in
+            if let existing = stores[account.id] { return existing }
+            stores[account.id] = store
+            return store
+        }
+    }
+}
+
+/// The account stores this process has open, shared with the directory's erase hook.
+final class OpenStores: Sendable {
+    let stores = Mutex<[String: SQLiteAccountStore]>([:])
+}
