@@ -54,5 +54,6 @@ public protocol AccountMailStore: Sendable {
 /// The whole store: the directory plus access to each account's mail.
 public protocol MailStore: Sendable {
     var directory: any MailDirectory { get }
+    var queue: any OutboundQueue { get }
     func mail(for account: Account) async throws -> any AccountMailStore
 }

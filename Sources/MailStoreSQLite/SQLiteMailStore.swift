@@ -34,10 +34,12 @@ public struct StorageLayout: Sendable {
 public final class SQLiteMailStore: MailStore, Sendable {
     public let layout: StorageLayout
     let sqliteDirectory: SQLiteDirectory
+    public let outboundQueue: SQLiteOutboundQueue
     /// One open store per account in this process, so writes to one account share one writer.
     let open = OpenStores()
 
     public var directory: any MailDirectory { sqliteDirectory }
+    public var queue: any OutboundQueue { outboundQueue }
 
     /// Opens (creating if needed) the data directory. `passwordCost` is scrypt's log2(N); tests may lower it.
     public init(layout: StorageLayout, plans: PlanCatalog, passwordCost: Int = PasswordHash.defaultLogN) throws {
@@ -47,9 +49,12 @@ public final class SQLiteMailStore: MailStore, Sendable {
         try DurableFiles.ensureDirectory(layout.nobackupDir + "/accounts")
         let pool = try SQLiteDatabase.open(path: layout.directoryDatabase)
         let openStores = open
+        let queue = try SQLiteOutboundQueue(pool: pool, folder: layout.dataDir + "/queue")
+        outboundQueue = queue
         sqliteDirectory = try SQLiteDirectory(pool: pool, layout: layout, plans: plans, passwordCost: passwordCost) { account in
             let store = openStores.stores.withLock { $0.removeValue(forKey: account.id) }
             try? store?.close()
+            try? await queue.removeAll(accountID: account.id)
         }
     }
 
