@@ -74,7 +74,7 @@ public final class MailConnection: Sendable {
 
     /// Key for per-address connection limits: the IPv4 address, or the /64 prefix of an IPv6 address
     /// (one IPv6 host usually owns a whole /64 and can rotate addresses inside it).
-    let limitKey: String
+    public let limitKey: String
 
     private let channel: any Channel
     private let handler: NIOLoopBound<MailConnectionHandler>

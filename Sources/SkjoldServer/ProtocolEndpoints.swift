@@ -3,6 +3,7 @@ import Logging
 import MailServerCore
 import MailStore
 import MailStoreSQLite
+import SMTPServer
 import SkjoldConfig
 
 /// Which listeners exist in this build and what each one serves. Each protocol issue adds its own here.
@@ -12,13 +13,44 @@ struct ProtocolEndpoints {
     let tls: ServerTLS
     let logger: Logger
 
+    var spoolDirectory: String { config.dataDir + "/spool" }
+
     /// The listeners to start, with a one-line description for the start-up banner.
-    func listeners() -> [(MailListener, String)] {
-        []
+    func listeners() throws -> [(MailListener, String)] {
+        var result: [(MailListener, String)] = []
+        let smtpLogger = Logger(label: "skjold.smtp")
+        func settings(_ role: SMTPRole) -> SMTPServerSettings {
+            SMTPServerSettings(role: role, hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,
+                               spoolDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses,
+                               logEnvelopes: config.privacy.logEnvelopes)
+        }
+        let smtpPorts: [(String, ListenAddress?, SMTPRole, Bool, String)] = [
+            ("smtp", config.listen.smtp, .mx, false, "SMTP (MX) for hosted domains, STARTTLS offered"),
+            ("submission", config.listen.submission, .submission, false, "submission, STARTTLS then AUTH PLAIN/LOGIN"),
+            ("submissions", config.listen.submissions, .submission, true, "submission over implicit TLS, AUTH PLAIN/LOGIN"),
+        ]
+        if smtpPorts.contains(where: { $0.1 != nil }) { try SMTPListeners.prepareSpool(spoolDirectory) }
+        for (name, address, role, implicitTLS, description) in smtpPorts {
+            guard let address else { continue }
+            let listener = SMTPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
+                                                  tls: tls, settings: settings(role), store: store, logger: smtpLogger)
+            result.append((listener, description))
+        }
+        return result
     }
 
     /// How to point a mail client at this server, given the listeners that are on.
-    func clientHint() -> String? {
-        nil
+    func clientHint(ports: [String: Int]) -> String? {
+        var lines: [String] = []
+        if let port = ports["submissions"] ?? ports["submission"] {
+            let security = ports["submissions"] != nil ? "SSL/TLS" : "STARTTLS"
+            lines.append("mail client: outgoing server \(config.hostname) port \(port), \(security), normal password, user name = full address")
+        }
+        if let port = ports["smtp"] {
+            lines.append("test delivery: swaks --server 127.0.0.1:\(port) --to ADDRESS  (MX accepts hosted domains only)")
+        }
+        if lines.isEmpty { return nil }
+        lines.append("the certificate is self-signed unless [tls] cert/key are set: accept its fingerprint below in your client")
+        return lines.joined(separator: "\n")
     }
 }

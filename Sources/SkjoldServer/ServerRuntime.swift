@@ -31,10 +31,12 @@ public struct ServerRuntime: Sendable {
     public func run(printer: @escaping @Sendable (String) -> Void) async throws {
         let tls = try loadTLS()
         let endpoints = ProtocolEndpoints(config: config, store: store, tls: tls, logger: logger)
-        let listeners = endpoints.listeners()
+        let listeners = try endpoints.listeners()
         var lines: [String] = []
+        var ports: [String: Int] = [:]
         for (listener, role) in listeners {
             let port = try await listener.bind()
+            ports[listener.name] = port
             let name = listener.name.padding(toLength: 12, withPad: " ", startingAt: 0)
             let address = (listener.host.contains(":") ? "[\(listener.host)]" : listener.host) + ":\(port)"
             lines.append("  \(name) \(address.padding(toLength: 22, withPad: " ", startingAt: 0)) \(role)")
@@ -45,7 +47,7 @@ public struct ServerRuntime: Sendable {
             printer("listening:")
             for line in lines { printer(line) }
         }
-        if let client = endpoints.clientHint() { printer(client) }
+        if let client = endpoints.clientHint(ports: ports) { printer(client) }
         printer("TLS certificate: \(tls.certificatePath ?? "configured") (SHA-256 \(tls.leafFingerprintSHA256))")
         printer("ready; stop with Ctrl-C or SIGTERM")
         let group = ServiceGroup(configuration: .init(

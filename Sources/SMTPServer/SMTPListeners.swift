@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import MailServerCore
+import MailStore
+import SMTPProtocol
+
+/// Builds the listeners of the SMTP front doors.
+public enum SMTPListeners {
+    /// Clears messages left in the spool folder by a crash (they were never acknowledged) and creates it.
+    public static func prepareSpool(_ directory: String) throws {
+        let manager = FileManager.default
+        if let leftovers = try? manager.contentsOfDirectory(atPath: directory) {
+            for name in leftovers where name.hasSuffix(".eml") { unlink(directory + "/" + name) }
+        }
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                    attributes: [.posixPermissions: 0o700])
+    }
+
+    /// One listener.
+    /// - Parameters:
+    ///   - implicitTLS: Port 465 style (RFC 8314); otherwise STARTTLS is offered with `tls`.
+    public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
+                                settings: SMTPServerSettings, store: any MailStore, logger: Logger,
+                                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
+        MailListener(
+            name: name, host: host, port: port,
+            implicitTLS: implicitTLS ? tls : nil,
+            startTLS: implicitTLS ? nil : tls,
+            maxConnections: maxConnections,
+            maxConnectionsPerAddress: maxConnectionsPerAddress,
+            idleTimeout: settings.idleTimeout,
+            logger: logger,
+            refusal: { reason in
+                switch reason {
+                case .tooManyConnections:
+                    return SMTPReply(code: 421, enhancedCode: EnhancedStatusCode(4, 7, 0),
+                                     text: "\(settings.hostname) Too many connections, try again later").encode()
+                case .tooManyFromAddress:
+                    return SMTPReply(code: 421, enhancedCode: EnhancedStatusCode(4, 7, 0),
+                                     text: "\(settings.hostname) Too many connections from your address, try again later").encode()
+                }
+            }
+        ) { connection in
+            await SMTPSession(connection: connection, settings: settings, store: store, logger: logger).run()
+        }
+    }
+}
