@@ -50,9 +50,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        // SMTP server sessions: MX (inbound for hosted domains) and authenticated submission.
+        .target(name: "SMTPServer", dependencies: [
+            "SMTPProtocol", "MailStore", "MailServerCore", "SkjoldConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         // Composition root: configuration, storage, TLS and listeners wired into one ServiceGroup.
         .target(name: "SkjoldServer", dependencies: [
-            "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore",
+            "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore", "SMTPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
@@ -73,6 +78,13 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "SMTPServerTests", dependencies: [
+            "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailServerCore", "SkjoldConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
     ]
 )

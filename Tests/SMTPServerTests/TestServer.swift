@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+import MailServerCore
+import MailStore
+import MailStoreSQLite
+import SMTPServer
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs blocking client code (sockets, child processes) on a Dispatch thread, never on Swift's
+/// cooperative pool, which the server's own sessions need (it has only as many threads as cores).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// An in-process Skjold SMTP setup on loopback: a fresh store with domain `example.test`, accounts
+/// alice and bob (password "correct horse battery staple 1"), alias `al@example.test` -> alice, and the
+/// three listeners on free ports.
+final class TestServer: @unchecked Sendable {
+    static let password = "correct horse battery staple 1"
+    let directory: String
+    let store: SQLiteMailStore
+    let mx: MailListener
+    let submission: MailListener
+    let submissions: MailListener
+    let spool: String
+    private var task: Task<Void, Never>?
+    var mxPort: Int { mx.boundPort ?? 0 }
+    var submissionPort: Int { submission.boundPort ?? 0 }
+    var submissionsPort: Int { submissions.boundPort ?? 0 }
+
+    static let sharedTLS: Result<ServerTLS, any Error> = Result {
+        try ServerTLS.selfSigned(hostname: "localhost", directory: NSTemporaryDirectory() + "skjold-smtp-tls-" + UUID().uuidString)
+    }
+
+    init(maximumMessageSize: Int = 1 << 20, inMemoryLimit: Int = 64 * 1024, logIPAddresses: Bool = false) async throws {
+        directory = NSTemporaryDirectory() + "skjold-smtp-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
+                                    plans: PlanCatalog(names: ["standard"], aliasLimits: ["standard": 100]), passwordCost: 10)
+        _ = try await store.directory.addDomain("example.test")
+        _ = try await store.directory.addAccount("alice@example.test", password: Self.password, plan: "standard", noBackup: false)
+        _ = try await store.directory.addAccount("Bob@Example.test", password: Self.password, plan: "standard", noBackup: false)
+        _ = try await store.directory.addAlias("al@example.test", target: "alice@example.test")
+        let tls = try Self.sharedTLS.get()
+        spool = directory + "/spool"
+        try SMTPListeners.prepareSpool(spool)
+        var logger = Logger(label: "test.smtp")
+        logger.logLevel = .critical
+        let spoolDirectory = spool
+        let settings = { (role: SMTPRole) in
+            SMTPServerSettings(role: role, hostname: "mx.example.test", maximumMessageSize: maximumMessageSize,
+                               spoolDirectory: spoolDirectory, inMemoryMessageLimit: inMemoryLimit, maximumErrors: 15,
+                               idleTimeout: .seconds(20), logIPAddresses: logIPAddresses)
+        }
+        let throttle = LoginThrottle(maximumDelay: .milliseconds(600))
+        mx = SMTPListeners.listener(name: "smtp", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
+                                    settings: settings(.mx), store: store, logger: logger, throttle: throttle)
+        submission = SMTPListeners.listener(name: "submission", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
+                                            settings: settings(.submission), store: store, logger: logger, throttle: throttle)
+        submissions = SMTPListeners.listener(name: "submissions", host: "127.0.0.1", port: 0, implicitTLS: true, tls: tls,
+                                             settings: settings(.submission), store: store, logger: logger, throttle: throttle)
+        for listener in [mx, submission, submissions] { try await listener.bind() }
+        let listeners = [mx, submission, submissions]
+        task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for listener in listeners { group.addTask { try? await listener.run() } }
+            }
+        }
+    }
+
+    /// Stops the listeners (graceful) and removes the data.
+    func stop() async {
+        for listener in [mx, submission, submissions] { listener.triggerGracefulShutdown() }
+        await task?.value
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Messages in an account's Inbox, as stored bytes.
+    func inbox(_ address: String) async throws -> [[UInt8]] {
+        guard let account = try await store.directory.account(address) else { return [] }
+        let mail = try await store.mail(for: account)
+        var result: [[UInt8]] = []
+        for record in try await mail.messages(in: "INBOX") {
+            result.append(try await mail.messageBytes(in: "INBOX", uid: record.uid))
+        }
+        return result
+    }
+}
+
+/// A blocking loopback SMTP client for exact protocol tests: raw bytes out, whole replies in.
+final class RawClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw POSIXError(.EPIPE) }
+            offset += n
+        }
+    }
+
+    /// Reads one complete (possibly multi-line) reply; returns its lines, e.g. ["250-x", "250 y"].
+    func reply() throws -> [String] {
+        var lines: [String] = []
+        while true {
+            let line = try readLine()
+            lines.append(line)
+            let bytes = Array(line.utf8)
+            if bytes.count < 4 || bytes[3] != UInt8(ascii: "-") { return lines }
+        }
+    }
+
+    /// The code and the text of the last line of the next reply, e.g. "550 5.1.1 No such user here".
+    func expect(_ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let lines = try reply()
+        #expect(lines.last?.hasPrefix(prefix) == true, "expected \(prefix), got \(lines)", sourceLocation: sourceLocation)
+    }
+
+    /// Sends `command` and checks the reply starts with `prefix`.
+    func command(_ command: String, _ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try send(command + "\r\n")
+        try expect(prefix, sourceLocation: sourceLocation)
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let index = buffer.firstIndex(of: 10) {
+                var line = Array(buffer[..<index])
+                buffer.removeFirst(index + 1)
+                if line.last == 13 { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
+            guard try fill() else { throw POSIXError(.ECONNRESET) }
+        }
+    }
+
+    /// True if more bytes arrived, false at end of stream.
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 { throw POSIXError(.ETIMEDOUT) }
+        if n == 0 { return false }
+        buffer.append(contentsOf: chunk[..<n])
+        return true
+    }
+
+    /// True when the server closed the connection (after reading anything still pending).
+    func isClosed() -> Bool {
+        buffer.removeAll()
+        return (try? fill()) != true
+    }
+}
+
+/// The part of a stored message after the trace headers this server adds at delivery.
+func bodyAfterTrace(_ stored: [UInt8]) -> [UInt8] {
+    var index = 0
+    while index < stored.count {
+        let lineEnd = stored[index...].firstIndex(of: 10) ?? stored.count
+        let line = String(decoding: stored[index..<lineEnd], as: UTF8.self)
+        let isTrace = line.hasPrefix("Return-Path:") || line.hasPrefix("Delivered-To:") || line.hasPrefix("Received:")
+            || line.hasPrefix("\t")
+        if !isTrace { return Array(stored[index...]) }
+        index = lineEnd + 1
+    }
+    return []
+}
+
+/// Runs a Python 3 script (given as text) with arguments; returns (exit status, stdout+stderr).
+func runPython(_ script: String, _ arguments: [String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+func pythonAvailable() -> Bool {
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+}
