@@ -19,7 +19,7 @@ public struct SMTPServerSettings: Sendable {
     public var spoolDirectory: String
     /// Messages up to this size stay in memory while being received.
     public var inMemoryMessageLimit: Int
-    /// RCPT commands accepted per transaction (RFC 5321 §4.5.3.1.8 asks for at least 100).
+    /// RCPT commands accepted per transaction (RFC 5321 §4.5.3.1.8: at least 100); more get 452 4.5.3.
     public var maximumRecipients: Int
     /// Bad commands tolerated per session before `421 4.7.0`.
     public var maximumErrors: Int
@@ -33,7 +33,7 @@ public struct SMTPServerSettings: Sendable {
     public var logEnvelopes: Bool
 
     public init(role: SMTPRole, hostname: String, maximumMessageSize: Int, spoolDirectory: String,
-                inMemoryMessageLimit: Int = 1 << 20, maximumRecipients: Int = 1000, maximumErrors: Int = 20,
+                inMemoryMessageLimit: Int = 1 << 20, maximumRecipients: Int = 100, maximumErrors: Int = 20,
                 maximumAuthFailures: Int = 10, idleTimeout: Duration = .seconds(300),
                 logIPAddresses: Bool = false, logEnvelopes: Bool = false) {
         self.role = role

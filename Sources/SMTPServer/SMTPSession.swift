@@ -365,13 +365,6 @@ public final class SMTPSession {
     /// BDAT (RFC 3030): exactly `size` octets follow the command; LAST ends the message. The chunk is always
     /// read, even when the command is refused, so that its bytes are never taken as commands.
     private func bdat(size: Int, last: Bool) async throws -> Outcome {
-        let (twiceLimit, overflow) = settings.maximumMessageSize.multipliedReportingOverflow(by: 2)
-        if !overflow && size > twiceLimit {
-            // Not worth reading to stay in sync: refuse and end the session.
-            try await send(.messageTooBig)
-            try await send(.shuttingDown, flush: true)
-            return .close
-        }
         let accepting = !discardingChunks && envelope?.recipients.isEmpty == false
         if accepting && chunkSpool == nil { chunkSpool = makeSpool() }
         let spool = accepting ? chunkSpool : nil

@@ -223,6 +223,27 @@ import Testing
         }
     }
 
+    @Test func recipientLimitPerTransaction() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let port = server.mxPort
+        try await blocking {
+            let client = try RawClient(port: port)
+            try client.expect("220")
+            try client.command("EHLO r.example.org", "250")
+            try client.command("MAIL FROM:<r@example.org>", "250")
+            var batch = ""
+            for _ in 0..<100 { batch += "RCPT TO:<alice@example.test>\r\n" }
+            try client.send(batch)
+            for _ in 0..<100 { try client.expect("250 2.1.5") }
+            try client.command("RCPT TO:<bob@example.test>", "452 4.5.3")
+            try client.command("DATA", "354")
+            try client.command("Subject: r\r\n\r\nx\r\n.", "250")
+        }
+        #expect(try await server.inbox("alice@example.test").count == 1)
+        #expect(try await server.inbox("bob@example.test").isEmpty)
+    }
+
     @Test func utf8TransactionWithSMTPUTF8() async throws {
         let server = try await TestServer()
         defer { Task { await server.stop() } }
