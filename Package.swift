@@ -55,12 +55,21 @@ let package = Package(
             "SMTPProtocol", "MailStore", "MailServerCore", "SkjoldConfig",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // Pure: POP3 commands, responses, byte-stuffing (RFC 1939, 2449, 5034).
+        .target(name: "POP3Protocol", swiftSettings: swiftSettings),
+        // POP3 sessions: the Inbox as maildrop, deletions at QUIT only.
+        .target(name: "POP3Server", dependencies: [
+            "POP3Protocol", "MailStore", "MailServerCore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         // Composition root: configuration, storage, TLS and listeners wired into one ServiceGroup.
         .target(name: "SkjoldServer", dependencies: [
-            "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore", "SMTPServer",
+            "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore", "SMTPServer", "POP3Server",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        // Test support only: a blocking loopback protocol client and helpers to run real clients (python3, swaks).
+        .target(name: "MailTesting", swiftSettings: swiftSettings),
         .executableTarget(name: "skjold", dependencies: [
             "SkjoldConfig", "MailStore", "MailStoreSQLite", "SkjoldServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -79,8 +88,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "POP3ServerTests", dependencies: [
+            "POP3Server", "POP3Protocol", "MailStore", "MailStoreSQLite", "MailServerCore", "MailTesting",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "SMTPServerTests", dependencies: [
-            "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailServerCore", "SkjoldConfig",
+            "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailServerCore", "SkjoldConfig", "MailTesting",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

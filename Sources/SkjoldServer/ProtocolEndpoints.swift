@@ -3,6 +3,7 @@ import Logging
 import MailServerCore
 import MailStore
 import MailStoreSQLite
+import POP3Server
 import SMTPServer
 import SkjoldConfig
 
@@ -36,6 +37,18 @@ struct ProtocolEndpoints {
                                                   tls: tls, settings: settings(role), store: store, logger: smtpLogger)
             result.append((listener, description))
         }
+        let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses)
+        let pop3Logger = Logger(label: "skjold.pop3")
+        let pop3Ports: [(String, ListenAddress?, Bool, String)] = [
+            ("pop3", config.listen.pop3, false, "POP3, STLS then USER/PASS or AUTH PLAIN"),
+            ("pop3s", config.listen.pop3s, true, "POP3 over implicit TLS"),
+        ]
+        for (name, address, implicitTLS, description) in pop3Ports {
+            guard let address else { continue }
+            let listener = POP3Listeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
+                                                  tls: tls, settings: pop3Settings, store: store, logger: pop3Logger)
+            result.append((listener, description))
+        }
         return result
     }
 
@@ -45,6 +58,10 @@ struct ProtocolEndpoints {
         if let port = ports["submissions"] ?? ports["submission"] {
             let security = ports["submissions"] != nil ? "SSL/TLS" : "STARTTLS"
             lines.append("mail client: outgoing server \(config.hostname) port \(port), \(security), normal password, user name = full address")
+        }
+        if let port = ports["pop3s"] ?? ports["pop3"] {
+            let security = ports["pop3s"] != nil ? "SSL/TLS" : "STARTTLS"
+            lines.append("mail client: incoming POP3 server \(config.hostname) port \(port), \(security), normal password")
         }
         if let port = ports["smtp"] {
             lines.append("test delivery: swaks --server 127.0.0.1:\(port) --to ADDRESS  (MX accepts hosted domains only)")

@@ -1,5 +1,6 @@
 import Foundation
 import MailStore
+import MailTesting
 import SMTPServer
 import Testing
 
@@ -284,4 +285,4 @@ func findSubsequence(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
     return nil
 }
 
-extension RawClient: @unchecked Sendable {}
+

@@ -1,5 +1,6 @@
 import Foundation
 import MailStore
+import MailTesting
 import SMTPServer
 import Testing
 
@@ -104,7 +105,7 @@ print('ok')
                 process.waitUntilExit()
                 return (process.terminationStatus, String(decoding: data, as: UTF8.self))
             }
-            #expect(status == 0, "\(output)")
+            #expect(status == 0, "swaks \(arguments.joined(separator: " ")): \(output)")
         }
         #expect(try await server.inbox("alice@example.test").count == 2)
     }

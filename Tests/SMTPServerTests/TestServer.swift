@@ -4,18 +4,11 @@ import MailServerCore
 import MailStore
 import MailStoreSQLite
 import SMTPServer
+import MailTesting
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Runs blocking client code (sockets, child processes) on a Dispatch thread, never on Swift's
-/// cooperative pool, which the server's own sessions need (it has only as many threads as cores).
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
 
 /// An in-process Skjold SMTP setup on loopback: a fresh store with domain `example.test`, accounts
 /// alice and bob (password "correct horse battery staple 1"), alias `al@example.test` -> alice, and the
@@ -92,92 +85,6 @@ final class TestServer: @unchecked Sendable {
     }
 }
 
-/// A blocking loopback SMTP client for exact protocol tests: raw bytes out, whole replies in.
-final class RawClient {
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
-
-    func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw POSIXError(.EPIPE) }
-            offset += n
-        }
-    }
-
-    /// Reads one complete (possibly multi-line) reply; returns its lines, e.g. ["250-x", "250 y"].
-    func reply() throws -> [String] {
-        var lines: [String] = []
-        while true {
-            let line = try readLine()
-            lines.append(line)
-            let bytes = Array(line.utf8)
-            if bytes.count < 4 || bytes[3] != UInt8(ascii: "-") { return lines }
-        }
-    }
-
-    /// The code and the text of the last line of the next reply, e.g. "550 5.1.1 No such user here".
-    func expect(_ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let lines = try reply()
-        #expect(lines.last?.hasPrefix(prefix) == true, "expected \(prefix), got \(lines)", sourceLocation: sourceLocation)
-    }
-
-    /// Sends `command` and checks the reply starts with `prefix`.
-    func command(_ command: String, _ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        try send(command + "\r\n")
-        try expect(prefix, sourceLocation: sourceLocation)
-    }
-
-    private func readLine() throws -> String {
-        while true {
-            if let index = buffer.firstIndex(of: 10) {
-                var line = Array(buffer[..<index])
-                buffer.removeFirst(index + 1)
-                if line.last == 13 { line.removeLast() }
-                return String(decoding: line, as: UTF8.self)
-            }
-            guard try fill() else { throw POSIXError(.ECONNRESET) }
-        }
-    }
-
-    /// True if more bytes arrived, false at end of stream.
-    private func fill() throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 { throw POSIXError(.ETIMEDOUT) }
-        if n == 0 { return false }
-        buffer.append(contentsOf: chunk[..<n])
-        return true
-    }
-
-    /// True when the server closed the connection (after reading anything still pending).
-    func isClosed() -> Bool {
-        buffer.removeAll()
-        return (try? fill()) != true
-    }
-}
-
 /// The part of a stored message after the trace headers this server adds at delivery.
 func bodyAfterTrace(_ stored: [UInt8]) -> [UInt8] {
     var index = 0
@@ -192,20 +99,18 @@ func bodyAfterTrace(_ stored: [UInt8]) -> [UInt8] {
     return []
 }
 
-/// Runs a Python 3 script (given as text) with arguments; returns (exit status, stdout+stderr).
-func runPython(_ script: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-}
 
-func pythonAvailable() -> Bool {
-    FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+extension RawClient {
+    /// The code and the text of the last line of the next reply, e.g. "550 5.1.1 No such user here".
+    func expect(_ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let lines = try reply()
+        #expect(lines.last?.hasPrefix(prefix) == true, "expected \(prefix), got \(lines)", sourceLocation: sourceLocation)
+    }
+
+    /// Sends `command` and checks the reply starts with `prefix`.
+    func command(_ command: String, _ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try send(command + "\r\n")
+        try expect(prefix, sourceLocation: sourceLocation)
+    }
+
 }
