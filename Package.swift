@@ -55,6 +55,10 @@ let package = Package(
             "SMTPProtocol", "MailStore", "MailServerCore", "SkjoldConfig",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // Pure: IMAP4rev1/rev2 grammar: incremental command parser (literals, APPEND streaming), response encoder.
+        .target(name: "IMAPProtocol", swiftSettings: swiftSettings),
+        // Pure: RFC 5322/MIME parser over byte ranges; IMAP ENVELOPE/BODYSTRUCTURE, sections, search text.
+        .target(name: "MIME", swiftSettings: swiftSettings),
         // Pure: POP3 commands, responses, byte-stuffing (RFC 1939, 2449, 5034).
         .target(name: "POP3Protocol", swiftSettings: swiftSettings),
         // POP3 sessions: the Inbox as maildrop, deletions at QUIT only.
@@ -88,6 +92,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "MIMETests", dependencies: ["MIME"], swiftSettings: swiftSettings),
         .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol"], swiftSettings: swiftSettings),
         .testTarget(name: "POP3ServerTests", dependencies: [
             "POP3Server", "POP3Protocol", "MailStore", "MailStoreSQLite", "MailServerCore", "MailTesting",
@@ -100,5 +106,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // Runs the built `skjold` binary: serve --dev, the admin CLI against a running server, real clients.
+        .testTarget(name: "SkjoldEndToEndTests", dependencies: ["skjold"], swiftSettings: swiftSettings),
     ]
 )

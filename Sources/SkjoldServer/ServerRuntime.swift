@@ -49,13 +49,25 @@ public struct ServerRuntime: Sendable {
         }
         if let client = endpoints.clientHint(ports: ports) { printer(client) }
         printer("TLS certificate: \(tls.certificatePath ?? "configured") (SHA-256 \(tls.leafFingerprintSHA256))")
-        printer("ready; stop with Ctrl-C or SIGTERM")
+        // "ready" is printed from inside the running group, once its signal handlers are installed: a SIGTERM
+        // right after "ready" then drains gracefully instead of killing the process.
+        let ready = ReadyAnnouncer { printer("ready; stop with Ctrl-C or SIGTERM") }
         let group = ServiceGroup(configuration: .init(
-            services: listeners.map { .init(service: $0.0) },
+            services: listeners.map { .init(service: $0.0) } + [.init(service: ready)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger))
         try await group.run()
         logger.info("stopped")
+    }
+}
+
+/// Announces readiness once the ServiceGroup runs, then stays until graceful shutdown.
+struct ReadyAnnouncer: Service {
+    let announce: @Sendable () -> Void
+
+    func run() async throws {
+        announce()
+        try? await gracefulShutdown()
     }
 }

@@ -13,7 +13,7 @@ struct Skjold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skjold",
         abstract: "Skjold: a privacy-first, all-in-one mail server.",
-        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self])
+        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, QueueCommand.self])
 
     static func main() async {
         // Everything Skjold creates (databases, mail, keys) is private to its user: 0600 files, 0700 folders.
@@ -69,7 +69,7 @@ struct StoreOptions: ParsableArguments {
     /// /etc/skjold/skjold.toml, ./skjold-data (what `serve --dev` made), else the built-in default.
     func resolveConfig(dev: Bool = false) throws -> SkjoldConfig {
         var config: SkjoldConfig
-        if let file = config_file {
+        if let file = configFile(dev: dev) {
             config = try SkjoldConfig.load(file: file)
             if let dataDir { config.dataDir = dataDir }
         } else if dev || dataDir != nil {
@@ -85,8 +85,10 @@ struct StoreOptions: ParsableArguments {
         return config
     }
 
-    private var config_file: String? {
+    private func configFile(dev: Bool) -> String? {
         if let config { return config }
+        // --dev means the dev layout: never a system configuration picked up by accident.
+        if dev { return nil }
         if let env = ProcessInfo.processInfo.environment["SKJOLD_CONFIG"], !env.isEmpty { return env }
         if dataDir == nil, FileManager.default.fileExists(atPath: "/etc/skjold/skjold.toml") { return "/etc/skjold/skjold.toml" }
         return nil

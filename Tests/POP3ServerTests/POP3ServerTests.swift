@@ -248,3 +248,78 @@ b.quit()
         #expect(before.split(separator: " ").count == 3)
     }
 }
+
+/// A real download client: fetchmail (Debian) fetches 1,000 messages over POP3S, hands each to an MDA
+/// that writes it to a file, and deletes them from the server.
+@Suite struct FetchmailTests {
+    static let count = Int(ProcessInfo.processInfo.environment["SKJOLD_FETCHMAIL_COUNT"] ?? "") ?? 1000
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/fetchmail"), "fetchmail not installed"))
+    func fetchmailDownloadsAThousandMessagesByteExact() async throws {
+        let server = try await POP3TestServer()
+        defer { Task { await server.stop() } }
+        let account = try #require(try await server.store.directory.account("alice@example.test"))
+        let mail = try await server.store.mail(for: account)
+        let count = Self.count
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for batch in 0..<16 {
+                group.addTask {
+                    for i in stride(from: batch, to: count, by: 16) {
+                        _ = try await mail.deliver(.bytes(Array(Self.message(i, lineEnd: "\r\n").utf8)), to: "INBOX",
+                                                   flags: [], internalDate: Date())
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let home = server.directory + "/fetchmail"
+        let out = home + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let mda = home + "/mda.sh"
+        try "#!/bin/sh\nexec cat > \"$1/msg.$$\"\n".write(toFile: mda, atomically: true, encoding: .utf8)
+        chmod(mda, 0o755)
+        let rc = home + "/fetchmailrc"
+        try """
+            set no bouncemail
+            set no syslog
+            set invisible
+            poll 127.0.0.1 service \(server.tlsPort) protocol POP3 no uidl
+              user "alice@example.test" there with password "\(POP3TestServer.password)" is "\(NSUserName())" here
+              ssl no sslcertck fetchall nokeep
+              mda "\(mda) \(out)"
+
+            """.write(toFile: rc, atomically: true, encoding: .utf8)
+        chmod(rc, 0o600)
+        let (status, output) = try await blocking { () -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/fetchmail")
+            process.arguments = ["--fetchmailrc", rc, "--pidfile", home + "/pid", "--nodetach", "--silent"]
+            process.environment = ["HOME": home, "PATH": "/usr/bin:/bin"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(status == 0, "\(output)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(files.count == count)
+        var seen = Set<Int>()
+        for file in files {
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/" + file)), as: UTF8.self)
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Message-ID: <m") }),
+                  let number = Int(line.dropFirst("Message-ID: <m".count).prefix { $0.isNumber }) else { continue }
+            // fetchmail hands the MDA LF line ends; everything else is byte for byte what was stored.
+            if text == Self.message(number, lineEnd: "\n") { seen.insert(number) }
+        }
+        #expect(seen.count == count)
+        #expect(try await server.inboxCount() == 0, "downloaded messages deleted from the server")
+    }
+
+    static func message(_ i: Int, lineEnd: String) -> String {
+        ["Return-Path: <sender@example.org>", "Message-ID: <m\(i)@example.test>", "Subject: number \(i)", "",
+         "body of \(i)", ".dot \(i)", "..two dots", "\u{e6}\u{f8}\u{e5}"].map { $0 + lineEnd }.joined()
+    }
+}
