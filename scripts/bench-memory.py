@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Memory and byte-exactness of a 100 MiB attachment received over SMTP (issue: SMTP, acceptance).
+"""Memory and byte-exactness of a 100 MiB attachment received over SMTP and fetched back over POP3
+(issues: SMTP and POP3, acceptance).
 
 Starts a release-built `skjold serve` on a throwaway data dir (loopback), sends one message with a
 100 MiB attachment (base64, ~137 MB on the wire, with 8-bit text and dot-leading lines in front) to
@@ -8,10 +9,13 @@ message back from the account's folder and compares it with what was sent (after
 
     scripts/bench-smtp-memory.py [--attachment-mib 100]
 
-Prints one JSON line: rss_before_mib, rss_peak_mib, rss_delta_mib, send_s, byte_exact.
-Exit status 0 iff byte-exact and the RSS rise is below 64 MiB.
+Then RETRieves it over POP3 with implicit TLS (poplib) while sampling RSS again, and checks the
+downloaded message is the stored one.
+
+Prints one JSON line per phase: rss_before_mib, rss_peak_mib, rss_delta_mib, seconds, byte_exact.
+Exit status 0 iff both are byte-exact and each RSS rise is below 64 MiB.
 """
-import argparse, base64, glob, json, os, smtplib, subprocess, sys, tempfile, threading, time
+import argparse, base64, glob, json, os, poplib, smtplib, ssl, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,7 +40,8 @@ def main():
     work = tempfile.mkdtemp(prefix="skjold-mem-")
     config = os.path.join(work, "skjold.toml")
     with open(config, "w") as f:
-        f.write(f'hostname = "localhost"\ndata_dir = "{work}/data"\n[listen]\nsmtp = "127.0.0.1:{args.port}"\n')
+        f.write(f'hostname = "localhost"\ndata_dir = "{work}/data"\n[listen]\nsmtp = "127.0.0.1:{args.port}"\n'
+                f'pop3s = "127.0.0.1:{args.port + 1}"\n')
     run = lambda *a, **k: subprocess.run([skjold, *a, "--config", config], check=True, stdout=subprocess.DEVNULL, **k)
     run("domain", "add", "bench.test")
     run("account", "add", "big@bench.test", "--password-stdin", input=b"Big-Pass-2026-x9\n")
@@ -83,7 +88,31 @@ def main():
                   "rss_delta_mib": round(peak[0] - before, 1), "send_s": round(send_s, 2),
                   "mib_per_s": round(len(message) / 2**20 / send_s, 1), "byte_exact": exact}
         print(json.dumps(result))
-        return 0 if exact and peak[0] - before < 64 else 1
+        smtp_ok = exact and peak[0] - before < 64
+
+        # POP3: RETR the same message, streamed from the stored file.
+        before = rss_mib(server.pid)
+        peak = [before]
+        done.clear()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+        start = time.time()
+        p = poplib.POP3_SSL("127.0.0.1", args.port + 1, context=ctx, timeout=600)
+        p._maxline = 1 << 20
+        p.user("big@bench.test"); p.pass_("Big-Pass-2026-x9")
+        _, lines, octets = p.retr(1)
+        p.quit()
+        retr_s = time.time() - start
+        done.set()
+        sampler.join()
+        fetched = b"\r\n".join(lines) + b"\r\n"
+        pop_exact = fetched == stored
+        result = {"bench": "pop3-retr-100mib", "octets": octets, "rss_before_mib": round(before, 1),
+                  "rss_peak_mib": round(peak[0], 1), "rss_delta_mib": round(peak[0] - before, 1),
+                  "retr_s": round(retr_s, 2), "mib_per_s": round(len(fetched) / 2**20 / retr_s, 1), "byte_exact": pop_exact}
+        print(json.dumps(result))
+        return 0 if smtp_ok and pop_exact and peak[0] - before < 64 else 1
     finally:
         server.terminate()
         server.wait(timeout=30)
