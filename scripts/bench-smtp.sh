@@ -21,7 +21,7 @@ PORT="${SKJOLD_BENCH_PORT:-12525}"
 export PB_PASS="$PASS"
 
 cd "$ROOT"
-swift build -c release --product skjold --scratch-path .build-release >/dev/null
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product skjold --scratch-path .build-release >/dev/null
 SKJOLD="$ROOT/.build-release/release/skjold"
 
 DATA="$(mktemp -d /tmp/skjold-bench.XXXXXX)"
