@@ -72,10 +72,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        // Backup, restore, export and erasure tooling over the embedded store (issue 8).
+        .target(name: "Admin", dependencies: [
+            "MailStore", "MailStoreSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         // Test support only: a blocking loopback protocol client and helpers to run real clients (python3, swaks).
         .target(name: "MailTesting", swiftSettings: swiftSettings),
         .executableTarget(name: "skjold", dependencies: [
-            "SkjoldConfig", "MailStore", "MailStoreSQLite", "SkjoldServer",
+            "SkjoldConfig", "MailStore", "MailStoreSQLite", "SkjoldServer", "Admin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,5 +114,10 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         // Runs the built `skjold` binary: serve --dev, the admin CLI against a running server, real clients.
         .testTarget(name: "SkjoldEndToEndTests", dependencies: ["skjold"], swiftSettings: swiftSettings),
+        // Backup/restore, export, erasure and No Backup: the real binary against a running server, plus the Admin library.
+        .testTarget(name: "AdminTests", dependencies: [
+            "skjold", "Admin", "MailStore", "MailStoreSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: swiftSettings),
     ]
 )

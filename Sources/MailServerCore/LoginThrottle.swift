@@ -2,11 +2,13 @@ import Foundation
 
 /// Failed-login throttling shared by every protocol that checks passwords (SMTP AUTH, IMAP, POP3, web).
 ///
-/// Failures are counted per login name and per client address (IPv6: the /64) within a sliding
-/// window. Each failure beyond the first is answered after a growing delay (0.5 s, 1 s, 2 s, ... up to
-/// `maximumDelay`), and once either count reaches `lockoutThreshold` further attempts are refused
-/// outright (a temporary failure, `454 4.7.0`, `NO [UNAVAILABLE]`, `-ERR [SYS/TEMP]`) until the window
-/// has passed. A successful login clears the count of that login name.
+/// Failures are counted per login name, per client address (IPv6: the /64) and per pair of both, within
+/// a sliding window. Each failure beyond the first is answered after a growing delay (0.5 s, 1 s, 2 s,
+/// ... up to `maximumDelay`), driven by the larger of the login and the address count. Attempts are
+/// refused outright (a temporary failure: `454 4.7.0`, `NO [UNAVAILABLE]`, `-ERR [SYS/TEMP]`) once the
+/// client address, or that address for that login, has failed `lockoutThreshold` times — never because
+/// of failures from other addresses alone, so an attacker elsewhere cannot lock the owner out.
+/// A successful login clears the counts of that login name.
 ///
 /// Privacy: kept in memory only, never logged, never written to disk; entries expire with the window.
 public final class LoginThrottle: Sendable {
@@ -26,6 +28,7 @@ public final class LoginThrottle: Sendable {
     private struct State {
         var byLogin: [String: Entry] = [:]
         var byAddress: [String: Entry] = [:]
+        var byPair: [String: Entry] = [:]
         var operations = 0
     }
 
@@ -53,9 +56,10 @@ public final class LoginThrottle: Sendable {
     public func check(login: String, address: String?) -> Decision {
         let now = clock.now
         return state.withLock { state in
-            let loginFailures = Self.count(state.byLogin[Self.key(login)], now: now, window: window)
-            let addressFailures = address.map { Self.count(state.byAddress[$0], now: now, window: window) } ?? 0
-            return max(loginFailures, addressFailures) >= lockoutThreshold ? .refuse : .proceed
+            guard let address else { return .proceed }
+            let addressFailures = Self.count(state.byAddress[address], now: now, window: window)
+            let pairFailures = Self.count(state.byPair[Self.pairKey(login, address)], now: now, window: window)
+            return max(addressFailures, pairFailures) >= lockoutThreshold ? .refuse : .proceed
         }
     }
 
@@ -67,14 +71,18 @@ public final class LoginThrottle: Sendable {
             if state.operations % 1024 == 0 { Self.prune(&state, now: now, window: window) }
             let loginCount = Self.bump(&state.byLogin, key: Self.key(login), now: now, window: window)
             let addressCount = address.map { Self.bump(&state.byAddress, key: $0, now: now, window: window) } ?? 0
+            if let address { _ = Self.bump(&state.byPair, key: Self.pairKey(login, address), now: now, window: window) }
             return delay(afterFailures: max(loginCount, addressCount))
         }
     }
 
-    /// Records a successful login: its own failure count is forgotten (the address count stays, so one
-    /// valid account cannot be used to reset guessing at others).
-    public func recordSuccess(login: String) {
-        state.withLock { state in _ = state.byLogin.removeValue(forKey: Self.key(login)) }
+    /// Records a successful login: the failure counts of that login are forgotten (the address count
+    /// stays, so one valid account cannot be used to reset guessing at others).
+    public func recordSuccess(login: String, address: String? = nil) {
+        state.withLock { state in
+            _ = state.byLogin.removeValue(forKey: Self.key(login))
+            if let address { _ = state.byPair.removeValue(forKey: Self.pairKey(login, address)) }
+        }
     }
 
     /// The delay for the n-th failure in the window: none for the first, then doubling from 0.5 s.
@@ -86,6 +94,7 @@ public final class LoginThrottle: Sendable {
     }
 
     private static func key(_ login: String) -> String { login.lowercased() }
+    private static func pairKey(_ login: String, _ address: String) -> String { login.lowercased() + "\u{0}" + address }
 
     private static func count(_ entry: Entry?, now: ContinuousClock.Instant, window: Duration) -> Int {
         guard let entry, now - entry.lastFailure < window else { return 0 }
@@ -101,5 +110,6 @@ public final class LoginThrottle: Sendable {
     private static func prune(_ state: inout State, now: ContinuousClock.Instant, window: Duration) {
         state.byLogin = state.byLogin.filter { now - $0.value.lastFailure < window }
         state.byAddress = state.byAddress.filter { now - $0.value.lastFailure < window }
+        state.byPair = state.byPair.filter { now - $0.value.lastFailure < window }
     }
 }

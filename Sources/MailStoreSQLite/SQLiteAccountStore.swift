@@ -1,14 +1,26 @@
 import Foundation
 import GRDB
 import MailStore
+import Synchronization
 
 /// One account's mail in the embedded backend: `<folder>/mail.sqlite` (WAL, synchronous=FULL,
 /// secure_delete) for the index and `<folder>/blobs/xx/<id>` for message bytes exactly as received.
 public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
-    // @unchecked: every stored property is immutable and DatabasePool is thread-safe.
+    // @unchecked: every stored property is immutable or atomic, and DatabasePool is thread-safe.
     public let account: Account
     public let folder: String
     let pool: DatabasePool
+    /// Concurrent deliveries share one transaction (see `commitDeliveries`).
+    let deliveries: GroupCommit<PendingDelivery, DeliveryReceipt>
+    /// Picks the blob directory of the next delivery (see `newBlobID`).
+    let blobCounter: Atomic<Int>
+    /// Blob directories known to exist durably (see `ensureBlobDirectory`).
+    let blobDirectories = Mutex<Set<String>>([])
+    /// Shares directory fsyncs between concurrent deliveries.
+    let blobDirectorySyncer = DirectorySyncer()
+
+    /// Largest number of deliveries committed in one transaction.
+    static let maxDeliveryBatch = 256
 
     /// Opens (creating if needed) the account's folder and database, with the default mailboxes.
     public init(account: Account, folder: String) throws {
@@ -16,7 +28,11 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         self.folder = folder
         try DurableFiles.ensureDirectory(folder)
         try DurableFiles.ensureDirectory(folder + "/blobs")
-        pool = try SQLiteDatabase.open(path: folder + "/mail.sqlite")
+        let pool = try SQLiteDatabase.open(path: folder + "/mail.sqlite")
+        self.pool = pool
+        deliveries = GroupCommit(maxBatch: Self.maxDeliveryBatch) { batch in await Self.commitDeliveries(batch, pool: pool) }
+        // A random starting directory, so stores opened one after another do not all fill "00" first.
+        blobCounter = Atomic(Int.random(in: 0..<256) * Self.blobsPerDirectoryRun)
         try SQLiteAccountStore.migrator.migrate(pool)
         try pool.write { db in
             for (name, use) in defaultMailboxes where try SQLiteAccountStore.mailboxRow(db, name) == nil {
@@ -172,41 +188,122 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         "\(folder)/blobs/\(id.prefix(2))/\(id)"
     }
 
+    /// A new blob id whose first two hex digits (its directory) are shared by runs of consecutive deliveries,
+    /// so concurrent deliveries usually share one directory fsync. The other 120 bits are random.
+    func newBlobID() -> String {
+        let run = blobCounter.wrappingAdd(1, ordering: .relaxed).oldValue / Self.blobsPerDirectoryRun
+        let shard = UInt8(truncatingIfNeeded: run)
+        return String([Self.hexDigits[Int(shard >> 4)], Self.hexDigits[Int(shard & 0xf)]]) + RandomID.make().dropFirst(2)
+    }
+
+    static let hexDigits = Array("0123456789abcdef")
+
+    /// Makes sure a blob directory exists and its own entry is durable. Done once per directory and process,
+    /// under a lock, so no delivery commits into a directory that another one just created but whose parent
+    /// was not fsync'd yet (nor one left so by a crash).
+    func ensureBlobDirectory(_ directory: String) throws {
+        let parent = folder + "/blobs"
+        try blobDirectories.withLock { known throws in
+            if known.contains(directory) { return }
+            try DurableFiles.ensureDirectory(directory)
+            try DurableFiles.fsyncDirectory(parent)
+            known.insert(directory)
+        }
+    }
+
+    /// Consecutive blobs per directory before moving on to the next one (of 256).
+    static let blobsPerDirectoryRun = 64
+
+    /// Durability order (STYLE.md): 1. the blob file written, then its fsync and its directory's fsync
+    /// (shared with concurrent deliveries); 2. the group commit: one transaction, so one WAL fsync with
+    /// synchronous=FULL, for the index rows of every delivery waiting; 3. return. A crash before the commit
+    /// leaves only orphan blob files, never an index row without its bytes.
     public func deliver(_ source: MessageSource, to mailbox: String, flags: Set<String>, internalDate: Date) async throws -> DeliveryReceipt {
         let mailbox = try Self.normalize(mailbox)
-        let blobID = RandomID.make()
+        let blobID = newBlobID()
         let path = blobPath(blobID)
-        let folder = self.folder
-        // 1. bytes, 2. fsync file and directory, 3. commit the index (synchronous=FULL fsyncs the WAL).
-        let size = try await BlockingIO.run {
-            let dir = folder + "/blobs/" + String(blobID.prefix(2))
-            if try DurableFiles.ensureDirectory(dir) { try DurableFiles.fsyncDirectory(folder + "/blobs") }
-            let size = try DurableFiles.writeNewFile(at: path, source: source)
-            try DurableFiles.fsyncDirectory(dir)
-            return size
+        let directory = folder + "/blobs/" + String(blobID.prefix(2))
+        let size = try await DurableFiles.writeNewFileDurably(at: path, directory: directory, source: source,
+                                                              syncer: blobDirectorySyncer) { [self] in
+            try ensureBlobDirectory(directory)
         }
-        let flagText = Self.encodeFlags(flags)
-        let date = Int64(internalDate.timeIntervalSince1970)
+        return try await deliveries.submit(PendingDelivery(
+            blobID: blobID, path: path, mailbox: mailbox, flags: Self.encodeFlags(flags),
+            internalDate: Int64(internalDate.timeIntervalSince1970), size: size))
+    }
+
+    /// A delivery whose blob is durable, waiting for its index row.
+    struct PendingDelivery: Sendable {
+        let blobID: String
+        let path: String
+        let mailbox: String
+        let flags: String
+        let internalDate: Int64
+        let size: Int64
+    }
+
+    /// The group commit of deliveries. Each item gets its own UID and MODSEQ in arrival order, inside its own
+    /// savepoint: an item that fails (say, its mailbox was deleted meanwhile) is rolled back alone and its blob
+    /// removed, and the others still commit.
+    static func commitDeliveries(_ batch: [PendingDelivery], pool: DatabasePool) async -> [Result<DeliveryReceipt, any Error>] {
         do {
-            return try await pool.write { db in
-                guard let row = try Row.fetchOne(db, sql: """
-                    UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-                    WHERE name = ? RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity
-                    """, arguments: [mailbox])
-                else { throw MailStoreError.noSuchMailbox(mailbox) }
-                let uid: Int64 = row["uid"]
-                try db.execute(sql: "INSERT INTO blobs(id, size, refs) VALUES (?, ?, 1)", arguments: [blobID, size])
-                try db.execute(sql: """
-                    INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [row["id"] as Int64, uid, row["highestmodseq"] as Int64, flagText, date, size, blobID])
-                return DeliveryReceipt(mailbox: mailbox, uidValidity: UIDValidity(truncatingIfNeeded: row["uidvalidity"] as Int64),
-                                       uid: UID(truncatingIfNeeded: uid), size: size)
+            return try await DurableIO.run {
+                var results: [Result<DeliveryReceipt, any Error>] = []
+                results.reserveCapacity(batch.count)
+                var committing = false
+                do {
+                    try pool.writeWithoutTransaction { db in
+                        try db.inTransaction(.immediate) {
+                            for item in batch {
+                                do {
+                                    var receipt: DeliveryReceipt?
+                                    try db.inSavepoint {
+                                        receipt = try insert(db, item)
+                                        return .commit
+                                    }
+                                    guard let receipt else { throw MailStoreError.io("delivery of \(item.blobID) not recorded") }
+                                    results.append(.success(receipt))
+                                } catch {
+                                    // An error that aborted the whole transaction fails the whole batch.
+                                    guard db.isInsideTransaction else { throw error }
+                                    results.append(.failure(error))
+                                }
+                            }
+                            committing = true
+                            return .commit
+                        }
+                    }
+                } catch {
+                    // Rolled back before COMMIT: no row names these blobs. A failed COMMIT is ambiguous (the WAL
+                    // frames may survive a crash), so its blobs stay, at worst as orphans.
+                    if !committing { for item in batch { DurableFiles.remove(item.path) } }
+                    throw error
+                }
+                for (item, result) in zip(batch, results) {
+                    if case .failure = result { DurableFiles.remove(item.path) }
+                }
+                return results
             }
         } catch {
-            DurableFiles.remove(path)
-            throw error
+            return Array(repeating: .failure(error), count: batch.count)
         }
+    }
+
+    static func insert(_ db: Database, _ item: PendingDelivery) throws -> DeliveryReceipt {
+        guard let row = try Row.fetchOne(db, sql: """
+            UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+            WHERE name = ? RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity
+            """, arguments: [item.mailbox])
+        else { throw MailStoreError.noSuchMailbox(item.mailbox) }
+        let uid: Int64 = row["uid"]
+        try db.execute(sql: "INSERT INTO blobs(id, size, refs) VALUES (?, ?, 1)", arguments: [item.blobID, item.size])
+        try db.execute(sql: """
+            INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [row["id"] as Int64, uid, row["highestmodseq"] as Int64, item.flags, item.internalDate, item.size,
+                             item.blobID])
+        return DeliveryReceipt(mailbox: item.mailbox, uidValidity: UIDValidity(truncatingIfNeeded: row["uidvalidity"] as Int64),
+                               uid: UID(truncatingIfNeeded: uid), size: item.size)
     }
 
     public func messages(in mailbox: String) async throws -> [MessageRecord] {

@@ -9,10 +9,10 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
     let layout: StorageLayout
     let plans: PlanCatalog
     let passwordCost: Int
-    let onErase: @Sendable (Account) async -> Void
+    let onErase: @Sendable (Account) async throws -> Void
 
     init(pool: DatabasePool, layout: StorageLayout, plans: PlanCatalog, passwordCost: Int,
-         onErase: @escaping @Sendable (Account) async -> Void) throws {
+         onErase: @escaping @Sendable (Account) async throws -> Void) throws {
         self.pool = pool
         self.layout = layout
         self.plans = plans
@@ -186,18 +186,38 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
         }
     }
 
+    /// Erasure (issue 8), in this order: 1. every directory row naming the account (aliases, the account and
+    /// credentials, any table keyed by `account_id` such as quota ledgers) in one transaction, so the address
+    /// stops resolving at once; 2. the erase hook: this process's open store closed, the account's outbound
+    /// queue entries and their files removed; 3. the account folder (index and blobs) under both `data_dir`
+    /// and `nobackup_dir`; 4. the directory's WAL checkpointed and truncated, so with secure_delete no old
+    /// page version holding the address, password hash or queued envelopes stays on disk.
     public func eraseAccount(_ address: String) async throws {
         let account = try await requireAccount(address)
-        // Directory rows first (the address stops resolving at once), then the folder with every byte of mail.
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM aliases WHERE account_id = ?", arguments: [account.id])
+            // Queue rows are left to the hook, which removes each entry's file with it.
+            for table in try Self.tablesKeyedByAccount(db) where table != "queue_messages" {
+                try db.execute(sql: "DELETE FROM \(table.quotedDatabaseIdentifier) WHERE account_id = ?", arguments: [account.id])
+            }
             try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [account.id])
         }
-        await onErase(account)
-        let folder = layout.folder(for: account)
+        try await onErase(account)
+        let folders = [layout.dataDir, layout.nobackupDir].map { $0 + "/accounts/" + account.id }
         try await BlockingIO.run {
-            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+            for folder in folders where FileManager.default.fileExists(atPath: folder) {
+                try FileManager.default.removeItem(atPath: folder)
+            }
         }
+        let pool = self.pool
+        try await BlockingIO.run { try WALTruncation.run(pool) }
+    }
+
+    /// Tables with an `account_id` column (aliases, queue entries, and whatever later versions add).
+    static func tablesKeyedByAccount(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+            WHERE m.type = 'table' AND c.name = 'account_id' ORDER BY m.name
+            """)
     }
 
     // MARK: Aliases

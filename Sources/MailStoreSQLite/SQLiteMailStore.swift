@@ -54,7 +54,7 @@ public final class SQLiteMailStore: MailStore, Sendable {
         sqliteDirectory = try SQLiteDirectory(pool: pool, layout: layout, plans: plans, passwordCost: passwordCost) { account in
             let store = openStores.stores.withLock { $0.removeValue(forKey: account.id) }
             try? store?.close()
-            try? await queue.removeAll(accountID: account.id)
+            try await queue.removeAll(accountID: account.id)
         }
     }
 

@@ -8,10 +8,18 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
     // @unchecked: immutable stored properties; DatabasePool is thread-safe.
     let pool: DatabasePool
     let folder: String
+    /// Concurrent `enqueue` calls share one transaction (see `commitEntries`).
+    let entries: GroupCommit<QueuedMessage, QueuedMessage>
+    /// Shares fsyncs of the queue folder between concurrent `enqueue` calls.
+    let folderSyncer = DirectorySyncer()
+
+    /// Largest number of entries committed in one transaction.
+    static let maxEnqueueBatch = 256
 
     init(pool: DatabasePool, folder: String) throws {
         self.pool = pool
         self.folder = folder
+        entries = GroupCommit(maxBatch: Self.maxEnqueueBatch) { batch in await Self.commitEntries(batch, pool: pool, folder: folder) }
         try DurableFiles.ensureDirectory(folder)
         try Self.migrator.migrate(pool)
     }
@@ -47,38 +55,76 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
 
     public func messagePath(id: String) -> String { folder + "/" + id }
 
+    /// Durability order as for deliveries: the file and its entry in the queue folder made durable (the folder
+    /// fsync shared with concurrent callers), then the entry committed in a group commit, one transaction for
+    /// every `enqueue` waiting.
     public func enqueue(sender: String, recipients: [QueuedRecipient], source: MessageSource, accountID: String?,
                         dsn: DSNEnvelope) async throws -> QueuedMessage {
         let id = RandomID.make()
         let path = messagePath(id: id)
-        let folder = self.folder
-        let size = try await BlockingIO.run {
-            let size = try DurableFiles.writeNewFile(at: path, source: source)
-            try DurableFiles.fsyncDirectory(folder)
-            return size
-        }
+        let size = try await DurableFiles.writeNewFileDurably(at: path, directory: folder, source: source, syncer: folderSyncer)
         let now = Date(timeIntervalSince1970: TimeInterval(Int64(Date().timeIntervalSince1970)))
         let message = QueuedMessage(id: id, sender: sender, recipients: recipients, accountID: accountID, size: size, dsn: dsn,
                                     createdAt: now, nextAttempt: now, attempts: 0)
+        return try await entries.submit(message)
+    }
+
+    /// The group commit of `enqueue`: one transaction per batch, one savepoint per entry so a failing entry is
+    /// rolled back (and its file removed) alone.
+    static func commitEntries(_ batch: [QueuedMessage], pool: DatabasePool, folder: String) async -> [Result<QueuedMessage, any Error>] {
+        let paths = batch.map { folder + "/" + $0.id }
         do {
-            try await pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO queue_messages(id, sender, account_id, size, dsn_ret, dsn_envid, created_at, next_attempt, attempts)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
-                    """, arguments: [id, sender, accountID, size, dsn.ret, dsn.envelopeID, Int64(now.timeIntervalSince1970),
-                                     Int64(now.timeIntervalSince1970)])
-                for (i, r) in recipients.enumerated() {
-                    try db.execute(sql: """
-                        INSERT INTO queue_recipients(message_id, position, address, notify, orcpt, state, last_reply)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [id, i, r.address, r.notify, r.originalRecipient, r.state.rawValue, r.lastReply])
+            return try await DurableIO.run {
+                var results: [Result<QueuedMessage, any Error>] = []
+                results.reserveCapacity(batch.count)
+                var committing = false
+                do {
+                    try pool.writeWithoutTransaction { db in
+                        try db.inTransaction(.immediate) {
+                            for message in batch {
+                                do {
+                                    try db.inSavepoint {
+                                        try insert(db, message)
+                                        return .commit
+                                    }
+                                    results.append(.success(message))
+                                } catch {
+                                    guard db.isInsideTransaction else { throw error }
+                                    results.append(.failure(error))
+                                }
+                            }
+                            committing = true
+                            return .commit
+                        }
+                    }
+                } catch {
+                    // As for deliveries: only a rollback before COMMIT surely leaves no entry naming the files.
+                    if !committing { for path in paths { DurableFiles.remove(path) } }
+                    throw error
                 }
+                for (path, result) in zip(paths, results) {
+                    if case .failure = result { DurableFiles.remove(path) }
+                }
+                return results
             }
         } catch {
-            DurableFiles.remove(path)
-            throw error
+            return Array(repeating: .failure(error), count: batch.count)
         }
-        return message
+    }
+
+    static func insert(_ db: Database, _ message: QueuedMessage) throws {
+        let created = Int64(message.createdAt.timeIntervalSince1970)
+        try db.execute(sql: """
+            INSERT INTO queue_messages(id, sender, account_id, size, dsn_ret, dsn_envid, created_at, next_attempt, attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+            """, arguments: [message.id, message.sender, message.accountID, message.size, message.dsn.ret, message.dsn.envelopeID,
+                             created, Int64(message.nextAttempt.timeIntervalSince1970)])
+        for (i, r) in message.recipients.enumerated() {
+            try db.execute(sql: """
+                INSERT INTO queue_recipients(message_id, position, address, notify, orcpt, state, last_reply)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [message.id, i, r.address, r.notify, r.originalRecipient, r.state.rawValue, r.lastReply])
+        }
     }
 
     static func load(_ db: Database, _ row: Row) throws -> QueuedMessage {

@@ -211,7 +211,7 @@ public final class POP3Session {
             return try await self.error("Temporary authentication failure", code: .sysTemp)
         }
         guard let account else { return try await loginFailed(user) }
-        throttle.recordSuccess(login: user)
+        throttle.recordSuccess(login: user, address: connection.limitKey)
         guard locks.acquire(account.id) else {
             return try await error("Maildrop is in use by another POP3 session", code: .inUse)
         }

@@ -230,7 +230,7 @@ public final class SMTPSession {
                 return .proceed
             }
             guard let found else { return try await authFailed(login: login) }
-            throttle.recordSuccess(login: login)
+            throttle.recordSuccess(login: login, address: connection.limitKey)
             account = found
             try await send(.authenticationSucceeded)
             return .proceed

@@ -13,7 +13,8 @@ struct Skjold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skjold",
         abstract: "Skjold: a privacy-first, all-in-one mail server.",
-        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, QueueCommand.self])
+        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, QueueCommand.self,
+                      BackupCommand.self, RestoreCommand.self, ExportCommand.self])
 
     static func main() async {
         // Everything Skjold creates (databases, mail, keys) is private to its user: 0600 files, 0700 folders.

@@ -1,0 +1,60 @@
+import Foundation
+import IMAPProtocol
+import Logging
+import MailServerCore
+import MailStore
+
+/// Settings of the IMAP listeners' sessions.
+public struct IMAPServerSettings: Sendable {
+    public var hostname: String
+    /// Autologout after this much client silence, IDLE included (RFC 9051 §5.4: at least 30 minutes).
+    public var idleTimeout: Duration
+    /// Silence allowed before login (RFC 9051 §5.4 lets it be shorter).
+    public var loginTimeout: Duration
+    /// Invalid commands (BAD) tolerated per session before `* BYE`.
+    public var maximumErrors: Int
+    /// Failed logins per session before `* BYE`.
+    public var maximumAuthFailures: Int
+    /// Largest APPEND message (APPENDLIMIT, RFC 7889): the server's `max_message_size`.
+    public var maximumMessageSize: Int
+    /// Where APPEND messages are spooled before they are stored (files end in `.eml`, so a crash's
+    /// leftovers are removed with the SMTP spool's).
+    public var temporaryDirectory: String
+    public var logIPAddresses: Bool
+
+    public init(hostname: String, idleTimeout: Duration = .seconds(30 * 60), loginTimeout: Duration = .seconds(120),
+                maximumErrors: Int = 20, maximumAuthFailures: Int = 5, maximumMessageSize: Int = 50 << 20,
+                temporaryDirectory: String = NSTemporaryDirectory(), logIPAddresses: Bool = false) {
+        self.hostname = hostname
+        self.idleTimeout = idleTimeout
+        self.loginTimeout = loginTimeout
+        self.maximumErrors = maximumErrors
+        self.maximumAuthFailures = maximumAuthFailures
+        self.maximumMessageSize = maximumMessageSize
+        self.temporaryDirectory = temporaryDirectory
+        self.logIPAddresses = logIPAddresses
+    }
+}
+
+/// Builds IMAP listeners: port 143 with STARTTLS (and LOGINDISABLED until TLS), port 993 with implicit TLS
+/// (RFC 8314).
+public enum IMAPListeners {
+    public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
+                                settings: IMAPServerSettings, store: any MailStore, logger: Logger,
+                                throttle: LoginThrottle = .shared, feed: MailboxChangeFeed = .shared,
+                                maxConnections: Int = 5000, maxConnectionsPerAddress: Int = 100) -> MailListener {
+        MailListener(
+            name: name, host: host, port: port,
+            implicitTLS: implicitTLS ? tls : nil,
+            startTLS: implicitTLS ? nil : tls,
+            maxConnections: maxConnections,
+            maxConnectionsPerAddress: maxConnectionsPerAddress,
+            idleTimeout: settings.loginTimeout,
+            logger: logger,
+            refusal: { _ in ResponseEncoder().encode(.untaggedStatus(.bye, code: .unavailable, text: "Too many connections, try again later")) }
+        ) { connection in
+            await IMAPSession(connection: connection, settings: settings, store: store, throttle: throttle,
+                              feed: feed, logger: logger).run()
+        }
+    }
+}
