@@ -216,7 +216,7 @@ public final class MailListener: Service, Sendable {
         let tlsMode = connectionConfiguration.implicitTLS != nil ? "implicit" : (connectionConfiguration.startTLS != nil ? "starttls" : "none")
         logger.info(
             "listener started",
-            metadata: ["listener": "\(name)", "address": "\(host)", "port": "\(boundPort)", "tls": "\(tlsMode)"]
+            metadata: ["listener": "\(name)", "port": "\(boundPort)", "tls": "\(tlsMode)"]
         )
 
         var acceptError: (any Error)?
