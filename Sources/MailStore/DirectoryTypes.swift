@@ -57,6 +57,7 @@ public enum DirectoryError: Error, Equatable, CustomStringConvertible {
     case unknownPlan(String, known: [String])
     case weakPassword(String)
     case aliasLimitReached(account: String, limit: Int)
+    case invalidQuota(String)
 
     public var description: String {
         switch self {
@@ -74,6 +75,7 @@ public enum DirectoryError: Error, Equatable, CustomStringConvertible {
         case .unknownPlan(let p, let known): return "unknown plan \"\(p)\" (known: \(known.joined(separator: ", ")))"
         case .weakPassword(let why): return "password refused: \(why)"
         case .aliasLimitReached(let a, let limit): return "account \"\(a)\" already has \(limit) aliases, the limit of its plan"
+        case .invalidQuota(let why): return "invalid quota: \(why)"
         }
     }
 }

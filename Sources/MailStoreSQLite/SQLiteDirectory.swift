@@ -44,6 +44,25 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                 CREATE INDEX aliases_by_account ON aliases(account_id);
                 """)
         }
+        m.registerMigration("v2-quotas") { db in
+            // Add-ons per account, and the rolling outgoing-recipient ledger (counts and times only: no
+            // addresses, so it is no traffic log). Both carry account_id, so erasure removes them.
+            try db.execute(sql: """
+                CREATE TABLE account_extras(
+                    account_id TEXT PRIMARY KEY NOT NULL,
+                    storage INTEGER NOT NULL DEFAULT 0,
+                    outgoing INTEGER NOT NULL DEFAULT 0,
+                    bandwidth INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE TABLE outgoing_ledger(
+                    id INTEGER PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    count INTEGER NOT NULL
+                );
+                CREATE INDEX outgoing_ledger_account ON outgoing_ledger(account_id, at);
+                """)
+        }
         return m
     }()
 

@@ -39,6 +39,8 @@ public final class SQLiteMailStore: MailStore, Sendable {
     let open = OpenStores()
 
     public var directory: any MailDirectory { sqliteDirectory }
+    /// Per-account add-ons and the outgoing-recipient ledger.
+    public var quotas: any QuotaLedger { sqliteDirectory }
     public var queue: any OutboundQueue { outboundQueue }
 
     /// Opens (creating if needed) the data directory. `passwordCost` is scrypt's log2(N); tests may lower it.

@@ -23,5 +23,7 @@ struct Envelope: Sendable {
     var sender: String
     var smtpUTF8: Bool
     var dsn: DSNEnvelope
+    /// SIZE= from MAIL, if the client declared one.
+    var declaredSize: Int?
     var recipients: [EnvelopeRecipient] = []
 }

@@ -21,7 +21,7 @@ public enum SMTPListeners {
     ///   - implicitTLS: Port 465 style (RFC 8314); otherwise STARTTLS is offered with `tls`.
     public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
                                 settings: SMTPServerSettings, store: any MailStore, logger: Logger,
-                                throttle: LoginThrottle = .shared,
+                                throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil,
                                 maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
@@ -42,7 +42,8 @@ public enum SMTPListeners {
                 }
             }
         ) { connection in
-            await SMTPSession(connection: connection, settings: settings, store: store, throttle: throttle, logger: logger).run()
+            await SMTPSession(connection: connection, settings: settings, store: store, throttle: throttle, quotas: quotas,
+                        logger: logger).run()
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import MailStore
+import SkjoldConfig
 
 /// What kind of front door a listener is.
 public enum SMTPRole: String, Sendable {
@@ -31,11 +33,13 @@ public struct SMTPServerSettings: Sendable {
     public var logIPAddresses: Bool
     /// Log envelope addresses of each message (`[privacy] log_envelopes`).
     public var logEnvelopes: Bool
+    /// Plans by name: storage quota and message size of recipients, daily recipients of senders.
+    public var plans: [String: Plan]
 
     public init(role: SMTPRole, hostname: String, maximumMessageSize: Int, spoolDirectory: String,
                 inMemoryMessageLimit: Int = 1 << 20, maximumRecipients: Int = 100, maximumErrors: Int = 20,
                 maximumAuthFailures: Int = 10, idleTimeout: Duration = .seconds(300),
-                logIPAddresses: Bool = false, logEnvelopes: Bool = false) {
+                logIPAddresses: Bool = false, logEnvelopes: Bool = false, plans: [String: Plan] = Plan.builtIn) {
         self.role = role
         self.hostname = hostname
         self.maximumMessageSize = maximumMessageSize
@@ -47,5 +51,11 @@ public struct SMTPServerSettings: Sendable {
         self.idleTimeout = idleTimeout
         self.logIPAddresses = logIPAddresses
         self.logEnvelopes = logEnvelopes
+        self.plans = plans
+    }
+
+    /// An account's plan (an unknown name — a plan removed from the configuration — falls back to `standard`).
+    func plan(of account: Account) -> Plan {
+        plans[account.plan] ?? plans["standard"] ?? .standard
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import MailServerCore
 import MailStore
 import SMTPProtocol
+import SkjoldConfig
 
 /// One SMTP conversation (RFC 5321), MX or submission, as a plain loop over `MailConnection`:
 /// read a command line, parse it with `SMTPCommandParser`, answer with an `SMTPReply`.
@@ -14,6 +15,7 @@ public final class SMTPSession {
     private let settings: SMTPServerSettings
     private let store: any MailStore
     private let throttle: LoginThrottle
+    private let quotas: (any QuotaLedger)?
     private let logger: Logger
 
     private var helo: String?
@@ -33,11 +35,12 @@ public final class SMTPSession {
     }
 
     public init(connection: MailConnection, settings: SMTPServerSettings, store: any MailStore,
-                throttle: LoginThrottle = .shared, logger: Logger) {
+                throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil, logger: Logger) {
         self.connection = connection
         self.settings = settings
         self.store = store
         self.throttle = throttle
+        self.quotas = quotas
         var logger = logger
         logger[metadataKey: "session"] = "\(RandomID.make().prefix(8))"
         if settings.logIPAddresses, let address = connection.remoteAddress {
@@ -261,7 +264,8 @@ public final class SMTPSession {
             guard connection.isTLS else { return try await error(.mustIssueSTARTTLSFirst) }
             guard account != nil else { return try await error(.authenticationRequired) }
         }
-        if let size = params.size, size > settings.maximumMessageSize {
+        if let size = params.size, size > settings.maximumMessageSize
+            || account.map({ size > settings.plan(of: $0).maxMessageSize }) == true {
             return try await error(.messageTooBig)
         }
         if params.body == .binaryMIME { return try await error(.parameterNotImplemented) }
@@ -275,7 +279,8 @@ public final class SMTPSession {
             }
         }
         envelope = Envelope(sender: sender, smtpUTF8: params.smtpUTF8,
-                            dsn: DSNEnvelope(ret: params.ret?.rawValue, envelopeID: params.envelopeID))
+                            dsn: DSNEnvelope(ret: params.ret?.rawValue, envelopeID: params.envelopeID),
+                            declaredSize: params.size)
         try await send(.senderOK)
         return .proceed
     }
@@ -318,6 +323,22 @@ public final class SMTPSession {
                 destination = .remote
             }
         }
+        if case .local(let recipient) = destination {
+            let plan = settings.plan(of: recipient)
+            if let size = current.declaredSize, size > plan.maxMessageSize { return try await error(.messageTooBig) }
+            if try await isOverQuota(recipient, plan: plan, adding: Int64(current.declaredSize ?? 0)) {
+                // 452 4.2.2 is temporary: the sender keeps the message and retries after the owner cleans up.
+                return try await error(.mailboxFull)
+            }
+        }
+        if let account {
+            // Submission: every accepted recipient counts against the sender's rolling daily allowance.
+            let refusal = try await reserveOutgoing(for: account)
+            if let refusal {
+                try await send(refusal)
+                return .proceed
+            }
+        }
         let notify = params.notify?.encoded
         let original = params.originalRecipient.map { "\($0.addressType);\($0.address)" }
         current.recipients.append(EnvelopeRecipient(address: address, destination: destination,
@@ -325,6 +346,46 @@ public final class SMTPSession {
         envelope = current
         try await send(.recipientOK)
         return .proceed
+    }
+
+    /// Whether the recipient's mailbox is already at (or, with `adding`, would pass) its storage quota.
+    private func isOverQuota(_ recipient: Account, plan: Plan, adding: Int64) async throws -> Bool {
+        let extra = (try? await quotas?.extras(ofAccount: recipient.id))?.storage ?? 0
+        let limit = plan.storage &+ extra
+        do {
+            let used = try await store.mail(for: recipient).storageUsed()
+            return used >= limit || used &+ adding > limit
+        } catch {
+            logger.error("storage usage lookup failed: \(error)")
+            return false
+        }
+    }
+
+    /// Counts one recipient against the account's daily allowance; the reply to send when it is used up.
+    private func reserveOutgoing(for account: Account) async throws -> SMTPReply? {
+        guard let quotas else { return nil }
+        do {
+            let extra = try await quotas.extras(ofAccount: account.id).outgoingPerDay
+            let limit = settings.plan(of: account).outgoingPerDay &+ extra
+            let reservation = try await quotas.reserveOutgoing(accountID: account.id, count: 1, limit: limit, now: Date())
+            guard !reservation.allowed else { return nil }
+            let frees = reservation.freesAt.map { " It frees up from " + TraceHeaders.rfc5322Date($0) + "." } ?? ""
+            return SMTPReply(code: 450, enhancedCode: EnhancedStatusCode(4, 7, 0),
+                             text: "Daily sending quota of \(limit) recipients reached.\(frees)")
+        } catch {
+            logger.error("outgoing quota check failed: \(error)")
+            return .localError
+        }
+    }
+
+    /// The size limit of the transaction: the server's, the sender's plan's and every local recipient's plan's.
+    private func transactionSizeLimit(_ envelope: Envelope) -> Int {
+        var limit = settings.maximumMessageSize
+        if let account { limit = min(limit, settings.plan(of: account).maxMessageSize) }
+        for recipient in envelope.recipients {
+            if case .local(let owner) = recipient.destination { limit = min(limit, settings.plan(of: owner).maxMessageSize) }
+        }
+        return limit
     }
 
     /// DATA (RFC 5321 §4.1.1.4): 354, then the dot-stuffed message up to CRLF.CRLF.
@@ -335,9 +396,10 @@ public final class SMTPSession {
             return try await error(.noValidRecipients)
         }
         try await send(.startMailInput, flush: true)
-        let spool = makeSpool()
+        let limit = transactionSizeLimit(current)
+        let spool = makeSpool(limit: limit)
         defer { spool.discard() }
-        var decoder = DataDecoder(maximumMessageSize: settings.maximumMessageSize)
+        var decoder = DataDecoder(maximumMessageSize: limit)
         var body: [UInt8] = []
         body.reserveCapacity(64 * 1024)
         reading: while true {
@@ -366,7 +428,7 @@ public final class SMTPSession {
     /// read, even when the command is refused, so that its bytes are never taken as commands.
     private func bdat(size: Int, last: Bool) async throws -> Outcome {
         let accepting = !discardingChunks && envelope?.recipients.isEmpty == false
-        if accepting && chunkSpool == nil { chunkSpool = makeSpool() }
+        if accepting && chunkSpool == nil, let current = envelope { chunkSpool = makeSpool(limit: transactionSizeLimit(current)) }
         let spool = accepting ? chunkSpool : nil
         var reader = BDATChunkReader(size: size)
         while !reader.isComplete {
@@ -400,9 +462,8 @@ public final class SMTPSession {
         return .proceed
     }
 
-    private func makeSpool() -> MessageSpool {
-        MessageSpool(directory: settings.spoolDirectory, inMemoryLimit: settings.inMemoryMessageLimit,
-                     maximumSize: settings.maximumMessageSize)
+    private func makeSpool(limit: Int) -> MessageSpool {
+        MessageSpool(directory: settings.spoolDirectory, inMemoryLimit: settings.inMemoryMessageLimit, maximumSize: limit)
     }
 
     /// Stores the message for every recipient and answers 250 only when all copies are durable.

@@ -23,7 +23,7 @@ struct ProtocolEndpoints {
         func settings(_ role: SMTPRole) -> SMTPServerSettings {
             SMTPServerSettings(role: role, hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,
                                spoolDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses,
-                               logEnvelopes: config.privacy.logEnvelopes)
+                               logEnvelopes: config.privacy.logEnvelopes, plans: config.plans)
         }
         let smtpPorts: [(String, ListenAddress?, SMTPRole, Bool, String)] = [
             ("smtp", config.listen.smtp, .mx, false, "SMTP (MX) for hosted domains, STARTTLS offered"),
@@ -34,7 +34,8 @@ struct ProtocolEndpoints {
         for (name, address, role, implicitTLS, description) in smtpPorts {
             guard let address else { continue }
             let listener = SMTPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
-                                                  tls: tls, settings: settings(role), store: store, logger: smtpLogger)
+                                                  tls: tls, settings: settings(role), store: store, logger: smtpLogger,
+                                                  quotas: store.quotas)
             result.append((listener, description))
         }
         let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses)
@@ -58,6 +59,10 @@ struct ProtocolEndpoints {
         if let port = ports["submissions"] ?? ports["submission"] {
             let security = ports["submissions"] != nil ? "SSL/TLS" : "STARTTLS"
             lines.append("mail client: outgoing server \(config.hostname) port \(port), \(security), normal password, user name = full address")
+        }
+        if let port = ports["imaps"] ?? ports["imap"] {
+            let security = ports["imaps"] != nil ? "SSL/TLS" : "STARTTLS"
+            lines.append("mail client: incoming IMAP server \(config.hostname) port \(port), \(security), normal password, user name = full address")
         }
         if let port = ports["pop3s"] ?? ports["pop3"] {
             let security = ports["pop3s"] != nil ? "SSL/TLS" : "STARTTLS"

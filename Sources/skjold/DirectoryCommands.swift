@@ -42,7 +42,7 @@ struct DomainCommand: AsyncParsableCommand {
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Manage accounts.",
-                                                    subcommands: [Add.self, List.self, Show.self, Passwd.self, Remove.self])
+                                                    subcommands: [Add.self, List.self, Show.self, Set.self, Passwd.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account (prints a generated password unless --password-stdin).")
@@ -86,17 +86,74 @@ struct AccountCommand: AsyncParsableCommand {
             }
             let mail = try await store.mail(for: account)
             let used = try await mail.storageUsed()
-            let plan = config.plans[account.plan]
+            let plan = config.plans[account.plan] ?? .standard
+            let extras = try await store.quotas.extras(ofAccount: account.id)
+            let outgoing = try await store.quotas.outgoingUsage(accountID: account.id, now: Date())
+            let aliases = try await store.directory.aliases(of: account.address.given).map(\.address.given)
+            func extra(_ text: String) -> String { text.isEmpty ? "" : " (plan + \(text) extra)" }
             print("address: \(account.address)")
             print("plan: \(account.plan)")
             print("no backup: \(account.noBackup ? "yes" : "no")")
-            print("storage: \(ByteSize.format(used)) used of \(plan.map { ByteSize.format($0.storage) } ?? "unknown")")
-            print("aliases: \(try await store.directory.aliases(of: account.address.given).map(\.address.given).joined(separator: ", "))")
+            print("storage: \(ByteSize.format(used)) used of \(ByteSize.format(plan.storage + extras.storage))"
+                  + extra(extras.storage > 0 ? ByteSize.format(extras.storage) : ""))
+            let frees = outgoing.freesAt.map { "; frees up from \(AccountCommand.timestamp($0))" } ?? ""
+            print("outgoing today: \(outgoing.used) of \(plan.outgoingPerDay + extras.outgoingPerDay) recipients in the last 24 h"
+                  + extra(extras.outgoingPerDay > 0 ? "\(extras.outgoingPerDay)" : "") + frees)
+            print("bandwidth per week: \(ByteSize.format(plan.bandwidthPerWeek + extras.bandwidthPerWeek)) allowed"
+                  + extra(extras.bandwidthPerWeek > 0 ? ByteSize.format(extras.bandwidthPerWeek) : "") + " (not metered yet)")
+            print("message size: up to \(ByteSize.format(Int64(plan.maxMessageSize)))")
+            print("aliases: \(aliases.joined(separator: ", "))")
+            print("alias allowance: \(aliases.count) of \(plan.aliases) used")
             print("mailboxes:")
             for box in try await mail.mailboxes() {
                 let use = box.specialUse.map { " \($0.rawValue)" } ?? ""
                 print("  \(box.name)\(use): \(box.messageCount) messages, \(box.unseenCount) unseen, \(ByteSize.format(box.totalSize))")
             }
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an account's plan and purchased extras on top of it.",
+            discussion: "Extras replace the previous extras; --extra-storage 0 removes one.")
+        @OptionGroup var options: StoreOptions
+        @Argument var address: String
+        @Option(help: "Plan name (see `skjold plan list`).") var plan: String?
+        @Option(name: .customLong("extra-storage"), help: "Storage on top of the plan, e.g. 5GB.") var extraStorage: String?
+        @Option(name: .customLong("extra-outgoing"), help: "Recipients per day on top of the plan.") var extraOutgoing: Int?
+        @Option(name: .customLong("extra-bandwidth"), help: "Bandwidth per week on top of the plan, e.g. 10GB.") var extraBandwidth: String?
+
+        func run() async throws {
+            guard plan != nil || extraStorage != nil || extraOutgoing != nil || extraBandwidth != nil else {
+                throw CLIError(message: "nothing to change: give --plan, --extra-storage, --extra-outgoing or --extra-bandwidth", code: 64)
+            }
+            func size(_ text: String?, _ flag: String) throws -> Int64? {
+                guard let text else { return nil }
+                guard let value = ByteSize.parse(text) else { throw CLIError(message: "--\(flag): \"\(text)\" is not a size like 5GB or 500MiB", code: 64) }
+                return Int64(value)
+            }
+            let storage = try size(extraStorage, "extra-storage")
+            let bandwidth = try size(extraBandwidth, "extra-bandwidth")
+            if let extraOutgoing, extraOutgoing < 0 { throw CLIError(message: "--extra-outgoing cannot be negative", code: 64) }
+            let (_, store) = try options.open()
+            guard let account = try await store.directory.account(address) else {
+                throw DirectoryError.noSuchAccount((try? EmailAddress(address).given) ?? address)
+            }
+            if let plan { try await store.directory.setPlan(account.address.given, plan: plan) }
+            if storage != nil || bandwidth != nil || extraOutgoing != nil {
+                var extras = try await store.quotas.extras(ofAccount: account.id)
+                if let storage { extras.storage = storage }
+                if let bandwidth { extras.bandwidthPerWeek = bandwidth }
+                if let extraOutgoing { extras.outgoingPerDay = extraOutgoing }
+                try await store.quotas.setExtras(account.address.given, extras)
+            }
+            print("updated \(account.address.given)")
         }
     }
 
@@ -166,6 +223,24 @@ struct AliasCommand: AsyncParsableCommand {
             let (_, store) = try options.open()
             try await store.directory.removeAlias(alias)
             print("removed alias \(alias)")
+        }
+    }
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Subscription plans from the configuration.",
+                                                    subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List plans and their limits.")
+        @OptionGroup var options: StoreOptions
+        func run() async throws {
+            let config = try options.resolveConfig()
+            for (name, plan) in config.plans.sorted(by: { $0.key < $1.key }) {
+                print("\(name)\tstorage=\(ByteSize.format(plan.storage))\tbandwidth_per_week=\(ByteSize.format(plan.bandwidthPerWeek))"
+                      + "\toutgoing_per_day=\(plan.outgoingPerDay)\taliases=\(plan.aliases)"
+                      + "\tmax_message_size=\(ByteSize.format(Int64(plan.maxMessageSize)))")
+            }
         }
     }
 }

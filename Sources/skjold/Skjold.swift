@@ -13,7 +13,7 @@ struct Skjold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skjold",
         abstract: "Skjold: a privacy-first, all-in-one mail server.",
-        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, QueueCommand.self,
+        subcommands: [Serve.self, DomainCommand.self, AccountCommand.self, AliasCommand.self, PlanCommand.self, QueueCommand.self,
                       BackupCommand.self, RestoreCommand.self, ExportCommand.self])
 
     static func main() async {

@@ -4,6 +4,7 @@ import MailServerCore
 import MailStore
 import MailStoreSQLite
 import SMTPServer
+import SkjoldConfig
 import MailTesting
 import Testing
 #if canImport(Glibc)
@@ -30,7 +31,8 @@ final class TestServer: @unchecked Sendable {
         try ServerTLS.selfSigned(hostname: "localhost", directory: NSTemporaryDirectory() + "skjold-smtp-tls-" + UUID().uuidString)
     }
 
-    init(maximumMessageSize: Int = 1 << 20, inMemoryLimit: Int = 64 * 1024, logIPAddresses: Bool = false) async throws {
+    init(maximumMessageSize: Int = 1 << 20, inMemoryLimit: Int = 64 * 1024, logIPAddresses: Bool = false,
+         plans: [String: Plan] = Plan.builtIn) async throws {
         directory = NSTemporaryDirectory() + "skjold-smtp-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
@@ -48,15 +50,15 @@ final class TestServer: @unchecked Sendable {
         let settings = { (role: SMTPRole) in
             SMTPServerSettings(role: role, hostname: "mx.example.test", maximumMessageSize: maximumMessageSize,
                                spoolDirectory: spoolDirectory, inMemoryMessageLimit: inMemoryLimit, maximumErrors: 15,
-                               idleTimeout: .seconds(20), logIPAddresses: logIPAddresses)
+                               idleTimeout: .seconds(20), logIPAddresses: logIPAddresses, plans: plans)
         }
         let throttle = LoginThrottle(maximumDelay: .milliseconds(600))
         mx = SMTPListeners.listener(name: "smtp", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
-                                    settings: settings(.mx), store: store, logger: logger, throttle: throttle)
+                                    settings: settings(.mx), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
         submission = SMTPListeners.listener(name: "submission", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
-                                            settings: settings(.submission), store: store, logger: logger, throttle: throttle)
+                                            settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
         submissions = SMTPListeners.listener(name: "submissions", host: "127.0.0.1", port: 0, implicitTLS: true, tls: tls,
-                                             settings: settings(.submission), store: store, logger: logger, throttle: throttle)
+                                             settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
         for listener in [mx, submission, submissions] { try await listener.bind() }
         let listeners = [mx, submission, submissions]
         task = Task {

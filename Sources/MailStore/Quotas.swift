@@ -1,0 +1,41 @@
+import Foundation
+
+/// Purchased add-ons on top of an account's plan (`skjold account set --extra-...`).
+public struct AccountExtras: Sendable, Hashable {
+    public var storage: Int64
+    public var outgoingPerDay: Int
+    public var bandwidthPerWeek: Int64
+    public init(storage: Int64 = 0, outgoingPerDay: Int = 0, bandwidthPerWeek: Int64 = 0) {
+        self.storage = storage
+        self.outgoingPerDay = outgoingPerDay
+        self.bandwidthPerWeek = bandwidthPerWeek
+    }
+}
+
+/// The outcome of counting outgoing recipients against the rolling 24-hour allowance.
+public struct OutgoingReservation: Sendable, Hashable {
+    /// True when the recipients were counted; false when they would exceed the allowance (nothing counted).
+    public var allowed: Bool
+    /// Recipients counted in the last 24 hours (after this reservation, if allowed).
+    public var used: Int
+    public var limit: Int
+    /// When the oldest counted recipient leaves the window (nil when nothing is counted).
+    public var freesAt: Date?
+    public init(allowed: Bool, used: Int, limit: Int, freesAt: Date?) {
+        self.allowed = allowed
+        self.used = used
+        self.limit = limit
+        self.freesAt = freesAt
+    }
+}
+
+/// Per-account usage ledgers that plans are enforced against. Counting is atomic: two sessions racing
+/// for the last recipients of the day cannot both get them.
+public protocol QuotaLedger: Sendable {
+    func extras(ofAccount accountID: String) async throws -> AccountExtras
+    func setExtras(_ address: String, _ extras: AccountExtras) async throws
+    /// Counts `count` outgoing recipients if the rolling 24 h total stays within `limit`.
+    func reserveOutgoing(accountID: String, count: Int, limit: Int, now: Date) async throws -> OutgoingReservation
+    /// Recipients counted in the 24 h before `now`, and when the oldest of them leaves the window.
+    func outgoingUsage(accountID: String, now: Date) async throws -> (used: Int, freesAt: Date?)
+}
