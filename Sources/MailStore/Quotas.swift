@@ -38,4 +38,8 @@ public protocol QuotaLedger: Sendable {
     func reserveOutgoing(accountID: String, count: Int, limit: Int, now: Date) async throws -> OutgoingReservation
     /// Recipients counted in the 24 h before `now`, and when the oldest of them leaves the window.
     func outgoingUsage(accountID: String, now: Date) async throws -> (used: Int, freesAt: Date?)
+    /// Adds bytes an account downloaded or uploaded (POP3, IMAP, submission, web) to its rolling 7-day total.
+    func recordTraffic(accountID: String, bytes: Int64, now: Date) async throws
+    /// Bytes counted in the 7 days before `now` (hourly buckets), and when the oldest bucket leaves the window.
+    func trafficUsage(accountID: String, now: Date) async throws -> (used: Int64, freesAt: Date?)
 }

@@ -60,4 +60,31 @@ extension SQLiteDirectory: QuotaLedger {
             return (used, oldest.map { Date(timeIntervalSince1970: TimeInterval($0 + Self.day)) })
         }
     }
+
+    static let week: Int64 = 7 * 24
+
+    public func recordTraffic(accountID: String, bytes: Int64, now: Date) async throws {
+        guard bytes > 0 else { return }
+        let hour = Int64(now.timeIntervalSince1970) / 3600
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO traffic_ledger(account_id, hour, bytes) VALUES (?, ?, ?)
+                ON CONFLICT(account_id, hour) DO UPDATE SET bytes = bytes + excluded.bytes
+                """, arguments: [accountID, hour, bytes])
+            try db.execute(sql: "DELETE FROM traffic_ledger WHERE account_id = ? AND hour <= ?",
+                           arguments: [accountID, hour - Self.week])
+        }
+    }
+
+    public func trafficUsage(accountID: String, now: Date) async throws -> (used: Int64, freesAt: Date?) {
+        let hour = Int64(now.timeIntervalSince1970) / 3600
+        return try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(bytes), 0) AS used, MIN(hour) AS oldest FROM traffic_ledger WHERE account_id = ? AND hour > ?
+                """, arguments: [accountID, hour - Self.week])
+            let used: Int64 = row?["used"] ?? 0
+            let oldest: Int64? = row?["oldest"]
+            return (used, oldest.map { Date(timeIntervalSince1970: TimeInterval(($0 + Self.week) * 3600)) })
+        }
+    }
 }

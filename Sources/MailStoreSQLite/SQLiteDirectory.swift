@@ -63,6 +63,17 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                 CREATE INDEX outgoing_ledger_account ON outgoing_ledger(account_id, at);
                 """)
         }
+        m.registerMigration("v3-traffic") { db in
+            // Bandwidth per account in hourly buckets: totals only, nothing about what was fetched.
+            try db.execute(sql: """
+                CREATE TABLE traffic_ledger(
+                    account_id TEXT NOT NULL,
+                    hour INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    PRIMARY KEY(account_id, hour)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }()
 

@@ -14,14 +14,20 @@ public struct POP3ServerSettings: Sendable {
     /// Failed logins per session before it is closed.
     public var maximumAuthFailures: Int
     public var logIPAddresses: Bool
+    /// Weekly download allowance per plan name (bytes); accounts on unknown plans get `defaultBandwidth`.
+    public var bandwidthPerWeek: [String: Int64]
+    public var defaultBandwidth: Int64
 
     public init(hostname: String, idleTimeout: Duration = .seconds(600), maximumErrors: Int = 20,
-                maximumAuthFailures: Int = 5, logIPAddresses: Bool = false) {
+                maximumAuthFailures: Int = 5, logIPAddresses: Bool = false,
+                bandwidthPerWeek: [String: Int64] = [:], defaultBandwidth: Int64 = 10_000_000_000) {
         self.hostname = hostname
         self.idleTimeout = idleTimeout
         self.maximumErrors = maximumErrors
         self.maximumAuthFailures = maximumAuthFailures
         self.logIPAddresses = logIPAddresses
+        self.bandwidthPerWeek = bandwidthPerWeek
+        self.defaultBandwidth = defaultBandwidth
     }
 }
 
@@ -54,6 +60,7 @@ public enum POP3Listeners {
     public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
                                 settings: POP3ServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, locks: MaildropLocks = .shared,
+                                quotas: (any QuotaLedger)? = nil,
                                 maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
@@ -66,7 +73,7 @@ public enum POP3Listeners {
             refusal: { _ in POP3Response.err("Too many connections, try again later", code: .sysTemp) }
         ) { connection in
             await POP3Session(connection: connection, settings: settings, store: store, throttle: throttle,
-                              locks: locks, logger: logger).run()
+                              locks: locks, quotas: quotas, logger: logger).run()
         }
     }
 }

@@ -12,6 +12,7 @@ public final class POP3Session {
     private let store: any MailStore
     private let throttle: LoginThrottle
     private let locks: MaildropLocks
+    private let quotas: (any QuotaLedger)?
     private let logger: Logger
 
     private var pendingUser: String?
@@ -41,12 +42,14 @@ public final class POP3Session {
     }
 
     public init(connection: MailConnection, settings: POP3ServerSettings, store: any MailStore,
-                throttle: LoginThrottle = .shared, locks: MaildropLocks = .shared, logger: Logger) {
+                throttle: LoginThrottle = .shared, locks: MaildropLocks = .shared, quotas: (any QuotaLedger)? = nil,
+                logger: Logger) {
         self.connection = connection
         self.settings = settings
         self.store = store
         self.throttle = throttle
         self.locks = locks
+        self.quotas = quotas
         var logger = logger
         if settings.logIPAddresses, let address = connection.remoteAddress { logger[metadataKey: "client"] = "\(address)" }
         self.logger = logger
@@ -305,9 +308,35 @@ public final class POP3Session {
         try await error("No such message \(number)")
     }
 
+    /// The refusal text when the account's weekly download allowance is used up, else nil. Listing,
+    /// deleting and QUIT keep working, so the user can always clean up.
+    private func bandwidthRefusal(_ account: Account) async -> String? {
+        guard let quotas else { return nil }
+        do {
+            let extra = try await quotas.extras(ofAccount: account.id).bandwidthPerWeek
+            let limit = (settings.bandwidthPerWeek[account.plan] ?? settings.defaultBandwidth) &+ extra
+            let usage = try await quotas.trafficUsage(accountID: account.id, now: Date())
+            guard usage.used >= limit else { return nil }
+            let frees = usage.freesAt.map { "; it frees up from \(Self.utc($0))" } ?? ""
+            return "Weekly download allowance of \(limit) bytes used up\(frees). Listing and deleting still work"
+        } catch {
+            logger.error("POP3 bandwidth check failed: \(error)")
+            return nil
+        }
+    }
+
+    static func utc(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
     /// RETR / TOP: streams the stored file in chunks through the byte-stuffer; never the whole message in memory.
     private func stream(_ index: Int, of drop: Maildrop, bodyLines: Int?) async throws -> Outcome {
         let record = drop.messages[index]
+        if let refusal = await bandwidthRefusal(drop.account) {
+            return try await error(refusal, code: .sysPerm)
+        }
         let handle: FileHandle
         do {
             let path = try await drop.mail.messagePath(in: "INBOX", uid: record.uid)
@@ -346,6 +375,7 @@ public final class POP3Session {
         output.removeAll(keepingCapacity: true)
         stuffer.finish(into: &output)
         try await connection.write(output)
+        try? await quotas?.recordTraffic(accountID: drop.account.id, bytes: Int64(stuffer.messageOctets), now: Date())
         return .proceed
     }
 

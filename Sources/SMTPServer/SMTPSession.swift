@@ -495,6 +495,10 @@ public final class SMTPSession {
                     "local": "\(result.local)", "queued": "\(result.queued != nil)", "size": "\(spool.size)",
                 ])
             }
+            if let account {
+                // Uploads through submission count against the weekly bandwidth allowance.
+                try? await quotas?.recordTraffic(accountID: account.id, bytes: Int64(spool.size), now: now)
+            }
             try await send(.messageAccepted(queueID: result.queued ?? id))
         } catch is CancellationError {
             throw CancellationError()

@@ -38,7 +38,9 @@ struct ProtocolEndpoints {
                                                   quotas: store.quotas)
             result.append((listener, description))
         }
-        let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses)
+        let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses,
+                                              bandwidthPerWeek: config.plans.mapValues(\.bandwidthPerWeek),
+                                              defaultBandwidth: (config.plans["standard"] ?? .standard).bandwidthPerWeek)
         let pop3Logger = Logger(label: "skjold.pop3")
         let pop3Ports: [(String, ListenAddress?, Bool, String)] = [
             ("pop3", config.listen.pop3, false, "POP3, STLS then USER/PASS or AUTH PLAIN"),
@@ -47,7 +49,8 @@ struct ProtocolEndpoints {
         for (name, address, implicitTLS, description) in pop3Ports {
             guard let address else { continue }
             let listener = POP3Listeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
-                                                  tls: tls, settings: pop3Settings, store: store, logger: pop3Logger)
+                                                  tls: tls, settings: pop3Settings, store: store, logger: pop3Logger,
+                                                  quotas: store.quotas)
             result.append((listener, description))
         }
         return result
