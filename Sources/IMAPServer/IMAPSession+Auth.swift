@@ -10,7 +10,9 @@ extension IMAPSession {
         if connection.isTLS { return bad(tag, "TLS already active") }
         guard connection.offersStartTLS else { return no(tag, code: .cannot, "STARTTLS not available") }
         tagged(tag, .ok, text: "Begin TLS negotiation now")
-        try await flushOutput()
+        // Written but not flushed: `startTLS()` flushes it itself once the TLS handler is in place. Flushing
+        // here would let a fast client's ClientHello arrive first and be discarded as injected plaintext.
+        try await writeOutput(flush: false)
         parser.reset()
         do {
             try await connection.startTLS()

@@ -349,8 +349,8 @@ public final class IMAPSession {
             return try await subscribe(tag, name, true)
         case .unsubscribe(let name):
             return try await subscribe(tag, name, false)
-        case .list(let list):
-            return try await list(tag, list)
+        case .list(let listCommand):
+            return try await list(tag, listCommand)
         case .lsub(let reference, let pattern):
             return try await lsub(tag, reference: reference, pattern: pattern)
         case .status(let name, let items):
@@ -375,8 +375,8 @@ public final class IMAPSession {
             return try await copy(tag, set, to: destination, uid: uid, move: false)
         case .move(let set, let destination, let uid):
             return try await copy(tag, set, to: destination, uid: uid, move: true)
-        case .search(let search, let uid):
-            return try await search(tag, search, uid: uid)
+        case .search(let searchCommand, let uid):
+            return try await search(tag, searchCommand, uid: uid)
         }
     }
 

@@ -35,41 +35,15 @@ enum DurableFiles {
         guard fsync(fd) == 0 else { throw errnoText("fsync directory", path) }
     }
 
-    /// A new file whose bytes are written but not yet fsync'd; its descriptor is still open.
-    struct NewFile: Sendable {
-        let path: String
-        let descriptor: Int32
-        let size: Int64
-
-        /// Fsyncs and closes the file; on failure the file is closed and removed.
-        func syncAndClose() throws -> Int64 {
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else {
-                let error = DurableFiles.errnoText("fsync", path)
-                unlink(path)
-                throw error
-            }
-            return size
-        }
-    }
-
     /// Writes `prefix` followed by the source into a new file at `path` (which must not exist), fsyncs it,
-    /// and returns its size.
+    /// and returns its size. Copies in 1 MiB chunks so large messages never sit whole in memory.
     static func writeNewFile(at path: String, source: MessageSource) throws -> Int64 {
-        try createFile(at: path, source: source).syncAndClose()
-    }
-
-    /// Writes the source into a new file at `path` (which must not exist) and leaves it open for the fsync.
-    /// Copies in 1 MiB chunks so large messages never sit whole in memory. On failure nothing is left.
-    static func createFile(at path: String, source: MessageSource) throws -> NewFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw errnoText("create", path) }
         var ok = false
         defer {
-            if !ok {
-                close(fd)
-                unlink(path)
-            }
+            close(fd)
+            if !ok { unlink(path) }
         }
         var written: Int64 = 0
         func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
@@ -105,42 +79,9 @@ enum DurableFiles {
                 try writeAll(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             }
         }
+        guard fsync(fd) == 0 else { throw errnoText("fsync", path) }
         ok = true
-        return NewFile(path: path, descriptor: fd, size: written)
-    }
-
-    /// Writes a new file and makes both its bytes and its entry in `directory` durable before returning the
-    /// size. The two fsyncs run concurrently (both start after the file exists, which is all either needs),
-    /// so they share one ext4 journal commit instead of waiting for two in a row; the directory fsync is
-    /// shared with the other files created there meanwhile. `prepare` runs first, on the same thread (say,
-    /// creating the directory). On failure the file is removed.
-    static func writeNewFileDurably(at path: String, directory: String, source: MessageSource, syncer: DirectorySyncer,
-                                    prepare: @escaping @Sendable () throws -> Void = {}) async throws -> Int64 {
-        let file = try await DurableIO.run {
-            try prepare()
-            return try createFile(at: path, source: source)
-        }
-        async let data = DurableIO.run { try file.syncAndClose() }
-        let entry: Result<Void, any Error>
-        do {
-            try await syncer.sync(directory)
-            entry = .success(())
-        } catch {
-            entry = .failure(error)
-        }
-        let size: Result<Int64, any Error>
-        do {
-            size = .success(try await data)
-        } catch {
-            size = .failure(error)
-        }
-        do {
-            try entry.get()
-            return try size.get()
-        } catch {
-            remove(path)
-            throw error
-        }
+        return written
     }
 
     static func readFile(_ path: String) throws -> [UInt8] {
@@ -153,36 +94,5 @@ enum DurableFiles {
     /// Removes a file; a missing file is fine (idempotent cleanup).
     static func remove(_ path: String) {
         unlink(path)
-    }
-}
-
-
-/// Directory fsyncs shared between concurrent callers: `sync` returns after an fsync of the directory that
-/// began after the call did (so it covers every entry the caller created before), and one fsync serves all
-/// the callers that asked meanwhile (group commit, as for the index).
-final class DirectorySyncer: Sendable {
-    private let group: GroupCommit<String, Void>
-
-    init() {
-        group = GroupCommit(maxBatch: 4096) { directories in await Self.fsync(directories) }
-    }
-
-    func sync(_ directory: String) async throws {
-        try await group.submit(directory)
-    }
-
-    private static func fsync(_ directories: [String]) async -> [Result<Void, any Error>] {
-        do {
-            let failures = try await DurableIO.run { () -> [String: any Error] in
-                var failures: [String: any Error] = [:]
-                for directory in Set(directories) {
-                    do { try DurableFiles.fsyncDirectory(directory) } catch { failures[directory] = error }
-                }
-                return failures
-            }
-            return directories.map { failures[$0].map { .failure($0) } ?? .success(()) }
-        } catch {
-            return directories.map { _ in .failure(error) }
-        }
     }
 }

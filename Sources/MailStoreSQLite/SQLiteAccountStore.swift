@@ -16,8 +16,6 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     let blobCounter: Atomic<Int>
     /// Blob directories known to exist durably (see `ensureBlobDirectory`).
     let blobDirectories = Mutex<Set<String>>([])
-    /// Shares directory fsyncs between concurrent deliveries.
-    let blobDirectorySyncer = DirectorySyncer()
 
     /// Largest number of deliveries committed in one transaction.
     static let maxDeliveryBatch = 256
@@ -189,7 +187,7 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     }
 
     /// A new blob id whose first two hex digits (its directory) are shared by runs of consecutive deliveries,
-    /// so concurrent deliveries usually share one directory fsync. The other 120 bits are random.
+    /// so a batch usually needs one directory fsync instead of one per message. The other 120 bits are random.
     func newBlobID() -> String {
         let run = blobCounter.wrappingAdd(1, ordering: .relaxed).oldValue / Self.blobsPerDirectoryRun
         let shard = UInt8(truncatingIfNeeded: run)
@@ -214,28 +212,29 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     /// Consecutive blobs per directory before moving on to the next one (of 256).
     static let blobsPerDirectoryRun = 64
 
-    /// Durability order (STYLE.md): 1. the blob file written, then its fsync and its directory's fsync
-    /// (shared with concurrent deliveries); 2. the group commit: one transaction, so one WAL fsync with
-    /// synchronous=FULL, for the index rows of every delivery waiting; 3. return. A crash before the commit
-    /// leaves only orphan blob files, never an index row without its bytes.
+    /// Durability order (STYLE.md): 1. the bytes, fsync'd by this caller, in parallel with the other callers;
+    /// 2. in the group commit: one fsync per blob directory of the batch, then one transaction (one WAL fsync
+    /// with synchronous=FULL) for all the index rows; 3. return. A crash before the commit leaves only
+    /// orphan blob files, never an index row without its bytes.
     public func deliver(_ source: MessageSource, to mailbox: String, flags: Set<String>, internalDate: Date) async throws -> DeliveryReceipt {
         let mailbox = try Self.normalize(mailbox)
         let blobID = newBlobID()
         let path = blobPath(blobID)
         let directory = folder + "/blobs/" + String(blobID.prefix(2))
-        let size = try await DurableFiles.writeNewFileDurably(at: path, directory: directory, source: source,
-                                                              syncer: blobDirectorySyncer) { [self] in
+        let size = try await DurableIO.run { [self] in
             try ensureBlobDirectory(directory)
+            return try DurableFiles.writeNewFile(at: path, source: source)
         }
         return try await deliveries.submit(PendingDelivery(
-            blobID: blobID, path: path, mailbox: mailbox, flags: Self.encodeFlags(flags),
+            blobID: blobID, path: path, directory: directory, mailbox: mailbox, flags: Self.encodeFlags(flags),
             internalDate: Int64(internalDate.timeIntervalSince1970), size: size))
     }
 
-    /// A delivery whose blob is durable, waiting for its index row.
+    /// A delivery whose blob is written and fsync'd, waiting for its index row.
     struct PendingDelivery: Sendable {
         let blobID: String
         let path: String
+        let directory: String
         let mailbox: String
         let flags: String
         let internalDate: Int64
@@ -248,6 +247,13 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     static func commitDeliveries(_ batch: [PendingDelivery], pool: DatabasePool) async -> [Result<DeliveryReceipt, any Error>] {
         do {
             return try await DurableIO.run {
+                do {
+                    // After every file of the batch exists: one fsync per directory covers all their entries.
+                    for directory in Set(batch.map(\.directory)).sorted() { try DurableFiles.fsyncDirectory(directory) }
+                } catch {
+                    for item in batch { DurableFiles.remove(item.path) }
+                    throw error
+                }
                 var results: [Result<DeliveryReceipt, any Error>] = []
                 results.reserveCapacity(batch.count)
                 var committing = false
@@ -289,19 +295,20 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         }
     }
 
+    /// One delivery's index rows. Cached statements: they run once per message on the hot path.
     static func insert(_ db: Database, _ item: PendingDelivery) throws -> DeliveryReceipt {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
             WHERE name = ? RETURNING id, uidnext - 1 AS uid, highestmodseq, uidvalidity
-            """, arguments: [item.mailbox])
+            """), arguments: [item.mailbox])
         else { throw MailStoreError.noSuchMailbox(item.mailbox) }
         let uid: Int64 = row["uid"]
-        try db.execute(sql: "INSERT INTO blobs(id, size, refs) VALUES (?, ?, 1)", arguments: [item.blobID, item.size])
-        try db.execute(sql: """
+        try db.cachedStatement(sql: "INSERT INTO blobs(id, size, refs) VALUES (?, ?, 1)").execute(arguments: [item.blobID, item.size])
+        try db.cachedStatement(sql: """
             INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [row["id"] as Int64, uid, row["highestmodseq"] as Int64, item.flags, item.internalDate, item.size,
-                             item.blobID])
+            """).execute(arguments: [row["id"] as Int64, uid, row["highestmodseq"] as Int64, item.flags, item.internalDate, item.size,
+                                     item.blobID])
         return DeliveryReceipt(mailbox: item.mailbox, uidValidity: UIDValidity(truncatingIfNeeded: row["uidvalidity"] as Int64),
                                uid: UID(truncatingIfNeeded: uid), size: item.size)
     }

@@ -10,8 +10,6 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
     let folder: String
     /// Concurrent `enqueue` calls share one transaction (see `commitEntries`).
     let entries: GroupCommit<QueuedMessage, QueuedMessage>
-    /// Shares fsyncs of the queue folder between concurrent `enqueue` calls.
-    let folderSyncer = DirectorySyncer()
 
     /// Largest number of entries committed in one transaction.
     static let maxEnqueueBatch = 256
@@ -55,26 +53,31 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
 
     public func messagePath(id: String) -> String { folder + "/" + id }
 
-    /// Durability order as for deliveries: the file and its entry in the queue folder made durable (the folder
-    /// fsync shared with concurrent callers), then the entry committed in a group commit, one transaction for
-    /// every `enqueue` waiting.
+    /// Durability order as for deliveries: this caller writes and fsyncs the bytes; the group commit then
+    /// fsyncs the queue folder once per batch and inserts every entry of the batch in one transaction.
     public func enqueue(sender: String, recipients: [QueuedRecipient], source: MessageSource, accountID: String?,
                         dsn: DSNEnvelope) async throws -> QueuedMessage {
         let id = RandomID.make()
         let path = messagePath(id: id)
-        let size = try await DurableFiles.writeNewFileDurably(at: path, directory: folder, source: source, syncer: folderSyncer)
+        let size = try await DurableIO.run { try DurableFiles.writeNewFile(at: path, source: source) }
         let now = Date(timeIntervalSince1970: TimeInterval(Int64(Date().timeIntervalSince1970)))
         let message = QueuedMessage(id: id, sender: sender, recipients: recipients, accountID: accountID, size: size, dsn: dsn,
                                     createdAt: now, nextAttempt: now, attempts: 0)
         return try await entries.submit(message)
     }
 
-    /// The group commit of `enqueue`: one transaction per batch, one savepoint per entry so a failing entry is
-    /// rolled back (and its file removed) alone.
+    /// The group commit of `enqueue`: one folder fsync and one transaction per batch, one savepoint per entry
+    /// so a failing entry is rolled back (and its file removed) alone.
     static func commitEntries(_ batch: [QueuedMessage], pool: DatabasePool, folder: String) async -> [Result<QueuedMessage, any Error>] {
         let paths = batch.map { folder + "/" + $0.id }
         do {
             return try await DurableIO.run {
+                do {
+                    try DurableFiles.fsyncDirectory(folder)
+                } catch {
+                    for path in paths { DurableFiles.remove(path) }
+                    throw error
+                }
                 var results: [Result<QueuedMessage, any Error>] = []
                 results.reserveCapacity(batch.count)
                 var committing = false
@@ -114,16 +117,16 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
 
     static func insert(_ db: Database, _ message: QueuedMessage) throws {
         let created = Int64(message.createdAt.timeIntervalSince1970)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO queue_messages(id, sender, account_id, size, dsn_ret, dsn_envid, created_at, next_attempt, attempts)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
-            """, arguments: [message.id, message.sender, message.accountID, message.size, message.dsn.ret, message.dsn.envelopeID,
-                             created, Int64(message.nextAttempt.timeIntervalSince1970)])
+            """).execute(arguments: [message.id, message.sender, message.accountID, message.size, message.dsn.ret,
+                                     message.dsn.envelopeID, created, Int64(message.nextAttempt.timeIntervalSince1970)])
         for (i, r) in message.recipients.enumerated() {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO queue_recipients(message_id, position, address, notify, orcpt, state, last_reply)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [message.id, i, r.address, r.notify, r.originalRecipient, r.state.rawValue, r.lastReply])
+                """).execute(arguments: [message.id, i, r.address, r.notify, r.originalRecipient, r.state.rawValue, r.lastReply])
         }
     }
 

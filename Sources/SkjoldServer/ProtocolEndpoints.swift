@@ -1,4 +1,5 @@
 import Foundation
+import IMAPServer
 import Logging
 import MailServerCore
 import MailStore
@@ -36,6 +37,19 @@ struct ProtocolEndpoints {
             let listener = SMTPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
                                                   tls: tls, settings: settings(role), store: store, logger: smtpLogger,
                                                   quotas: store.quotas)
+            result.append((listener, description))
+        }
+        let imapSettings = IMAPServerSettings(hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,
+                                              temporaryDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses)
+        let imapLogger = Logger(label: "skjold.imap")
+        let imapPorts: [(String, ListenAddress?, Bool, String)] = [
+            ("imap", config.listen.imap, false, "IMAP, STARTTLS then LOGIN or AUTHENTICATE PLAIN"),
+            ("imaps", config.listen.imaps, true, "IMAP over implicit TLS"),
+        ]
+        for (name, address, implicitTLS, description) in imapPorts {
+            guard let address else { continue }
+            let listener = IMAPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
+                                                  tls: tls, settings: imapSettings, store: store, logger: imapLogger)
             result.append((listener, description))
         }
         let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses,

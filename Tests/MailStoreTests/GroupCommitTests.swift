@@ -207,7 +207,8 @@ enum FakeCommitError: Error, Equatable { case odd(Int) }
             let directory = mail.folder + "/blobs/" + String(id.prefix(2))
             try mail.ensureBlobDirectory(directory)
             let size = try DurableFiles.writeNewFile(at: mail.blobPath(id), source: .bytes(body(i + 1)))
-            batch.append(.init(blobID: id, path: mail.blobPath(id), mailbox: box, flags: "", internalDate: 0, size: size))
+            batch.append(.init(blobID: id, path: mail.blobPath(id), directory: directory, mailbox: box, flags: "",
+                               internalDate: 0, size: size))
         }
         let results = await SQLiteAccountStore.commitDeliveries(batch, pool: mail.pool)
         #expect(results.count == 4)
@@ -227,7 +228,8 @@ enum FakeCommitError: Error, Equatable { case odd(Int) }
             let directory = mail.folder + "/blobs/" + String(id.prefix(2))
             try mail.ensureBlobDirectory(directory)
             let size = try DurableFiles.writeNewFile(at: mail.blobPath(id), source: .bytes(body(i)))
-            return .init(blobID: id, path: mail.blobPath(id), mailbox: "INBOX", flags: "", internalDate: 0, size: size)
+            return .init(blobID: id, path: mail.blobPath(id), directory: directory, mailbox: "INBOX", flags: "", internalDate: 0,
+                         size: size)
         }
     }
 
@@ -247,46 +249,18 @@ enum FakeCommitError: Error, Equatable { case odd(Int) }
         #expect(try await mail.mailbox(named: "INBOX")?.uidNext == 1)
     }
 
-    /// A file whose directory entry cannot be made durable is removed and its delivery refused.
-    @Test func directorySyncFailureLeavesNoFile() async throws {
+    /// If the blob directory cannot be fsync'd, nothing is committed or acknowledged.
+    @Test func directorySyncFailureAcknowledgesNothing() async throws {
         let dir = TempDataDir()
-        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
-        let path = dir.path + "/message"
-        await #expect(throws: MailStoreError.self) {
-            try await DurableFiles.writeNewFileDurably(at: path, directory: dir.path + "/not-there", source: .bytes(body(1)),
-                                                       syncer: DirectorySyncer())
-        }
-        #expect(!FileManager.default.fileExists(atPath: path))
-        let size = try await DurableFiles.writeNewFileDurably(at: path, directory: dir.path, source: .bytes(body(2)),
-                                                              syncer: DirectorySyncer())
-        #expect(size == Int64(body(2).count))
-        #expect(FileManager.default.contents(atPath: path).map(Array.init) == body(2))
-    }
-
-    /// Among concurrent directory syncs, a directory that cannot be synced fails only its own callers.
-    @Test func directorySyncFailsOnlyItsOwnCallers() async throws {
-        let dir = TempDataDir()
-        let good = dir.path + "/good"
-        try FileManager.default.createDirectory(atPath: good, withIntermediateDirectories: true)
-        let syncer = DirectorySyncer()
-        let outcomes = await withTaskGroup(of: (Bool, Bool).self) { group in
-            for i in 0..<40 {
-                let target = i % 5 == 0 ? dir.path + "/missing" : good
-                group.addTask {
-                    do {
-                        try await syncer.sync(target)
-                        return (target == good, true)
-                    } catch {
-                        return (target == good, false)
-                    }
-                }
-            }
-            var out: [(Bool, Bool)] = []
-            for await outcome in group { out.append(outcome) }
-            return out
-        }
-        #expect(outcomes.count == 40)
-        #expect(outcomes.allSatisfy { isGood, succeeded in isGood == succeeded })
+        let (_, mail) = try await openAccount(dir)
+        var batch = try writtenBatch(mail, count: 2)
+        let good = batch[0]
+        batch[0] = .init(blobID: good.blobID, path: good.path, directory: mail.folder + "/blobs/not-there", mailbox: "INBOX",
+                         flags: "", internalDate: 0, size: good.size)
+        let results = await SQLiteAccountStore.commitDeliveries(batch, pool: mail.pool)
+        #expect(results.allSatisfy { if case .failure(MailStoreError.io) = $0 { true } else { false } })
+        #expect(batch.allSatisfy { !FileManager.default.fileExists(atPath: $0.path) })
+        #expect(try await mail.messages(in: "INBOX").isEmpty)
     }
 
     /// GRDB's DatabasePool sets synchronous=NORMAL when it turns WAL on; every writer must be back at FULL, or

@@ -1,0 +1,259 @@
+import Foundation
+import GRDB
+import MailStore
+import Synchronization
+
+/// The IMAP operations of the embedded store. The side tables live in the account's `mail.sqlite`:
+/// - `imap_parse_cache(blob_id, data)`: the compact MIME parse of a stored message (ENVELOPE,
+///   BODYSTRUCTURE, part offsets), filled on the first FETCH that needs it, so delivery stays fast and a
+///   message is parsed at most once; shared by every copy of the blob.
+/// - index `imap_messages_modseq(mailbox_id, modseq)`: finds a session's changes without a scan.
+/// They are created on first use by IMAP (`CREATE ... IF NOT EXISTS`), outside the store's migrator, so an
+/// older binary opening the same database is not confused by an unknown migration.
+extension SQLiteAccountStore: IMAPAccountStore {
+    public func prepareForIMAP() async throws {
+        let key = folder + "|" + String(describing: ObjectIdentifier(pool))
+        guard IMAPPreparation.claim(key) else { return }
+        let pool = self.pool
+        let observer = MailboxChangeObserver(accountID: account.id)
+        do {
+            try await BlockingIO.run {
+                try pool.write { db in
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS imap_parse_cache(blob_id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+                        CREATE INDEX IF NOT EXISTS imap_messages_modseq ON messages(mailbox_id, modseq);
+                        DELETE FROM imap_parse_cache WHERE blob_id NOT IN (SELECT id FROM blobs);
+                        """)
+                }
+                // Every write of this process to the account goes through this pool's writer (SMTP delivery,
+                // POP3, IMAP), so observing it feeds the change feed without touching those paths. The
+                // `mailboxes` row of a mailbox is updated by every message change (uidnext, highestmodseq),
+                // and unlike `messages` it is a rowid table, which SQLite's update hook reports.
+                pool.add(transactionObserver: observer, extent: .databaseLifetime)
+            }
+        } catch {
+            IMAPPreparation.release(key)
+            throw error
+        }
+    }
+
+    public func setSubscribed(_ mailbox: String, subscribed: Bool) async throws {
+        let name = try Self.normalize(mailbox)
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE mailboxes SET subscribed = ? WHERE name = ?", arguments: [subscribed ? 1 : 0, name])
+            if db.changesCount == 0 { throw MailStoreError.noSuchMailbox(name) }
+        }
+    }
+
+    public func highestModSeq(mailboxID: Int64) async throws -> ModSeq? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map { ModSeq($0) }
+        }
+    }
+
+    public func delta(mailboxID: Int64, since modSeq: ModSeq, knownUIDBound: UID, knownCount: Int) async throws -> MailboxDelta {
+        try await pool.read { db in
+            guard let highest = try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+            else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+            if ModSeq(highest) <= modSeq { return MailboxDelta(highestModSeq: ModSeq(highest), changed: [], survivingUIDs: nil) }
+            let changed = try Row.fetchAll(db, sql: """
+                SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid
+                """, arguments: [mailboxID, Int64(clamping: modSeq)]).map(Self.record)
+            let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE mailbox_id = ? AND uid <= ?",
+                                             arguments: [mailboxID, Int64(knownUIDBound)]) ?? 0
+            var surviving: [UID]?
+            if remaining != knownCount {
+                surviving = try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND uid <= ? ORDER BY uid",
+                                               arguments: [mailboxID, Int64(knownUIDBound)]).map { UID(truncatingIfNeeded: $0) }
+            }
+            return MailboxDelta(highestModSeq: ModSeq(highest), changed: changed, survivingUIDs: surviving)
+        }
+    }
+
+    public func messages(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [MessageRecord] {
+        try await pool.read { db in
+            var out: [MessageRecord] = []
+            for r in ranges {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid
+                    """, arguments: [mailboxID, Int64(r.lowerBound), Int64(r.upperBound)])
+                out.append(contentsOf: rows.map(Self.record))
+            }
+            return out
+        }
+    }
+
+    public func updateFlags(mailboxID: Int64, uids: [UID], change: FlagChange, flags: Set<String>,
+                            unchangedSince: ModSeq?) async throws -> FlagUpdateResult {
+        try await pool.write { db in
+            guard try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE id = ?", arguments: [mailboxID]) != nil
+            else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+            var newModSeq: Int64?
+            var states: [MessageFlagState] = []
+            var modified: [UID] = []
+            let select = try db.cachedStatement(sql: "SELECT modseq, flags FROM messages WHERE mailbox_id = ? AND uid = ?")
+            let update = try db.cachedStatement(sql: "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")
+            for uid in uids {
+                guard let row = try Row.fetchOne(select, arguments: [mailboxID, Int64(uid)]) else { continue }
+                let oldModSeq = ModSeq(row["modseq"] as Int64)
+                let old = Self.decodeFlags(row["flags"])
+                if let unchangedSince, oldModSeq > unchangedSince {
+                    modified.append(uid)
+                    continue
+                }
+                let new = change.apply(flags, to: old)
+                guard new != old else {
+                    states.append(MessageFlagState(uid: uid, modSeq: oldModSeq, flags: old))
+                    continue
+                }
+                if newModSeq == nil {
+                    newModSeq = try Int64.fetchOne(db, sql: """
+                        UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq
+                        """, arguments: [mailboxID])
+                }
+                guard let modSeq = newModSeq else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+                try update.execute(arguments: [Self.encodeFlags(new), modSeq, mailboxID, Int64(uid)])
+                states.append(MessageFlagState(uid: uid, modSeq: ModSeq(modSeq), flags: new))
+            }
+            return FlagUpdateResult(states: states, modified: modified)
+        }
+    }
+
+    public func copyMessages(mailboxID: Int64, uids: [UID], to destination: String, move: Bool) async throws -> CopyResult {
+        let destination = try Self.normalize(destination)
+        return try await pool.write { db in
+            guard try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE id = ?", arguments: [mailboxID]) != nil
+            else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+            guard let target = try Self.mailboxRow(db, destination) else { throw MailStoreError.noSuchMailbox(destination) }
+            let targetID: Int64 = target["id"]
+            let select = try db.cachedStatement(sql: "SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?")
+            var rows: [Row] = []
+            for uid in uids {
+                if let row = try Row.fetchOne(select, arguments: [mailboxID, Int64(uid)]) { rows.append(row) }
+            }
+            guard !rows.isEmpty else {
+                return CopyResult(destinationUIDValidity: UIDValidity(truncatingIfNeeded: target["uidvalidity"] as Int64),
+                                  sourceUIDs: [], destinationUIDs: [])
+            }
+            guard let slot = try Row.fetchOne(db, sql: """
+                UPDATE mailboxes SET uidnext = uidnext + ?, highestmodseq = highestmodseq + 1
+                WHERE id = ? RETURNING uidnext - ? AS first, highestmodseq, uidvalidity
+                """, arguments: [rows.count, targetID, rows.count])
+            else { throw MailStoreError.noSuchMailbox(destination) }
+            let first: Int64 = slot["first"]
+            let modSeq: Int64 = slot["highestmodseq"]
+            guard first + Int64(rows.count) - 1 <= Int64(UInt32.max) else { throw MailStoreError.io("UID space of \(destination) exhausted") }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            var sources: [UID] = []
+            var targets: [UID] = []
+            for (i, row) in rows.enumerated() {
+                let uid = first + Int64(i)
+                let blob: String = row["blob_id"]
+                try insert.execute(arguments: [targetID, uid, modSeq, row["flags"] as String, row["internal_date"] as Int64,
+                                               row["size"] as Int64, blob])
+                if move {
+                    try db.execute(sql: "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, row["uid"] as Int64])
+                } else {
+                    // Stored once, shared by reference (the blob is released when its last message goes).
+                    try db.execute(sql: "UPDATE blobs SET refs = refs + 1 WHERE id = ?", arguments: [blob])
+                }
+                sources.append(UID(truncatingIfNeeded: row["uid"] as Int64))
+                targets.append(UID(truncatingIfNeeded: uid))
+            }
+            if move {
+                try db.execute(sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?", arguments: [mailboxID])
+            }
+            return CopyResult(destinationUIDValidity: UIDValidity(truncatingIfNeeded: slot["uidvalidity"] as Int64),
+                              sourceUIDs: sources, destinationUIDs: targets)
+        }
+    }
+
+    public func expungeMessages(mailboxID: Int64, uids: [UID]) async throws -> [UID] {
+        guard !uids.isEmpty else { return [] }
+        let (removed, orphaned): ([UID], [String]) = try await pool.write { db in
+            guard try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE id = ?", arguments: [mailboxID]) != nil
+            else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+            var removed: [UID] = []
+            var blobs: [String] = []
+            let delete = try db.cachedStatement(sql: "DELETE FROM messages WHERE mailbox_id = ? AND uid = ? RETURNING blob_id")
+            for uid in uids {
+                if let blob = try String.fetchOne(delete, arguments: [mailboxID, Int64(uid)]) {
+                    removed.append(uid)
+                    blobs.append(blob)
+                }
+            }
+            if !removed.isEmpty {
+                try db.execute(sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?", arguments: [mailboxID])
+            }
+            let gone = try Self.releaseBlobs(db, blobs)
+            // The parse cache holds header text (subjects, addresses): it goes with the message.
+            for blob in gone { try db.execute(sql: "DELETE FROM imap_parse_cache WHERE blob_id = ?", arguments: [blob]) }
+            return (removed, gone)
+        }
+        try await removeBlobFiles(orphaned)
+        return removed
+    }
+
+    public func cachedParse(blobID: String) async throws -> [UInt8]? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM imap_parse_cache WHERE blob_id = ?", arguments: [blobID]).map { [UInt8]($0) }
+        }
+    }
+
+    public func storeCachedParse(blobID: String, _ data: [UInt8]) async throws {
+        try await pool.write { db in
+            // Only for a blob that still exists: a message expunged meanwhile leaves nothing behind.
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO imap_parse_cache(blob_id, data) SELECT id, ? FROM blobs WHERE id = ?
+                """, arguments: [Data(data), blobID])
+        }
+    }
+
+    public func blobFilePath(_ blobID: String) -> String {
+        blobPath(blobID)
+    }
+}
+
+/// Which stores of this process have their IMAP side set up.
+enum IMAPPreparation {
+    private static let prepared = Mutex<Set<String>>([])
+
+    static func claim(_ key: String) -> Bool { prepared.withLock { $0.insert(key).inserted } }
+    static func release(_ key: String) { _ = prepared.withLock { $0.remove(key) } }
+}
+
+/// Posts the ids of the mailboxes a committed transaction touched on ``MailboxChangeFeed/shared``.
+final class MailboxChangeObserver: TransactionObserver, Sendable {
+    let accountID: String
+    /// Touched in the transaction under way; only the writer connection's queue calls in.
+    private let pending = Mutex<Set<Int64>>([])
+
+    init(accountID: String) {
+        self.accountID = accountID
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
+        switch eventKind {
+        case .insert(let table), .delete(let table), .update(let table, _): return table == "mailboxes"
+        }
+    }
+
+    func databaseDidChange(with event: DatabaseEvent) {
+        let id = event.rowID
+        pending.withLock { _ = $0.insert(id) }
+    }
+
+    func databaseDidCommit(_ db: Database) {
+        let ids = pending.withLock { ids in
+            defer { ids = [] }
+            return ids
+        }
+        MailboxChangeFeed.shared.post(accountID: accountID, mailboxIDs: ids)
+    }
+
+    func databaseDidRollback(_ db: Database) {
+        pending.withLock { $0 = [] }
+    }
+}
