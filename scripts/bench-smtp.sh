@@ -7,7 +7,9 @@
 # Skjold runs from a release build on a throwaway data dir (loopback ports 12525 and up); the peer is the
 # Postfix+Dovecot instance of ../shared/bench/setup-peer.sh (installed and started if needed, root only).
 # Skjold answers 250 only after the message is fsync'd into the recipient's Inbox, so its send phase is
-# also its end-to-end figure; the peer's end-to-end figure waits until Dovecot's IMAP shows every message.
+# also its end-to-end figure; right after the run the script checks over IMAP (STARTTLS: Skjold refuses
+# plaintext LOGIN, which mailbench would need) that every message is visible. The peer's end-to-end
+# figure waits until Dovecot's IMAP shows every message.
 # Output: one JSON line per run in $OUT (default /tmp/bench-smtp.jsonl) and a summary on stdout.
 set -euo pipefail
 
@@ -30,6 +32,7 @@ hostname = "localhost"
 data_dir = "$DATA/data"
 [listen]
 smtp = "127.0.0.1:$PORT"
+imap = "127.0.0.1:$((PORT + 1))"
 TOML
 "$SKJOLD" domain add bench.test --config "$DATA/skjold.toml" >/dev/null
 for u in 1 2 3 4 5 6 7 8; do
@@ -46,6 +49,16 @@ run() { python3 "$BENCH_DIR/mailbench.py" smtp-ingest --quiet "$@" | tee -a "$OU
 echo "== skjold (release, port $PORT)"
 run --label skjold --smtp-port "$PORT" --user user2@bench.test --password "$PASS" \
     -n "$N" -c "$C" --per-conn 25 --size 4096 --large 5 --no-verify --server-pids "$SERVER"
+python3 - "$((PORT + 1))" "$PASS" "$N" <<'PY'
+import imaplib, ssl, sys, time
+port, password, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+start = time.time()
+m = imaplib.IMAP4("127.0.0.1", port); m.starttls(ssl_context=ctx); m.login("user2@bench.test", password)
+count = int(m.status("INBOX", "(MESSAGES)")[1][0].split()[-1].rstrip(b")"))
+m.logout()
+print(f"skjold IMAP check: {count} of {n} messages visible in INBOX ({time.time() - start:.2f} s after the last 250)")
+PY
 
 if [[ "${SKIP_PEER:-}" == "" ]]; then
     "$BENCH_DIR/setup-peer.sh" >/dev/null
