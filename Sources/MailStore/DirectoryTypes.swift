@@ -58,6 +58,9 @@ public enum DirectoryError: Error, Equatable, CustomStringConvertible {
     case weakPassword(String)
     case aliasLimitReached(account: String, limit: Int)
     case invalidQuota(String)
+    case duplicateAppPassword(account: String, name: String)
+    case noSuchAppPassword(account: String, name: String)
+    case invalidAppPasswordName(String)
 
     public var description: String {
         switch self {
@@ -76,6 +79,9 @@ public enum DirectoryError: Error, Equatable, CustomStringConvertible {
         case .weakPassword(let why): return "password refused: \(why)"
         case .aliasLimitReached(let a, let limit): return "account \"\(a)\" already has \(limit) aliases, the limit of its plan"
         case .invalidQuota(let why): return "invalid quota: \(why)"
+        case .duplicateAppPassword(let a, let n): return "account \"\(a)\" already has an app password named \"\(n)\""
+        case .noSuchAppPassword(let a, let n): return "account \"\(a)\" has no app password named \"\(n)\""
+        case .invalidAppPasswordName(let n): return "invalid app password name \"\(n)\": 1 to 64 characters, one line"
         }
     }
 }

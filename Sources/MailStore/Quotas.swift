@@ -38,8 +38,35 @@ public protocol QuotaLedger: Sendable {
     func reserveOutgoing(accountID: String, count: Int, limit: Int, now: Date) async throws -> OutgoingReservation
     /// Recipients counted in the 24 h before `now`, and when the oldest of them leaves the window.
     func outgoingUsage(accountID: String, now: Date) async throws -> (used: Int, freesAt: Date?)
+    /// Recipients counted since `since` (burst detection; windows up to 24 h).
+    func outgoingCount(accountID: String, since: Date) async throws -> Int
     /// Adds bytes an account downloaded or uploaded (POP3, IMAP, submission, web) to its rolling 7-day total.
     func recordTraffic(accountID: String, bytes: Int64, now: Date) async throws
     /// Bytes counted in the 7 days before `now` (hourly buckets), and when the oldest bucket leaves the window.
     func trafficUsage(accountID: String, now: Date) async throws -> (used: Int64, freesAt: Date?)
+}
+
+/// An app password: a generated password for one mail client, usable for IMAP, POP3 and SMTP, listed and
+/// revoked on its own. Only its scrypt hash is stored.
+public struct AppPasswordInfo: Sendable, Hashable {
+    public var name: String
+    public var createdAt: Date
+    public init(name: String, createdAt: Date) {
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// App passwords and account protection flags (issue 7).
+public protocol AccountProtection: Sendable {
+    /// Creates an app password named `name` and returns it (shown once).
+    func addAppPassword(_ address: String, name: String) async throws -> String
+    func appPasswords(_ address: String) async throws -> [AppPasswordInfo]
+    func revokeAppPassword(_ address: String, name: String) async throws
+    /// Pauses the account's submission (burst of outgoing mail); returns false if it already was.
+    func pauseSubmission(accountID: String, reason: String, now: Date) async throws -> Bool
+    /// When and why submission was paused, nil when it is not.
+    func submissionPause(accountID: String) async throws -> (since: Date, reason: String)?
+    /// Clears a pause (`skjold account unlock`).
+    func unlock(_ address: String) async throws
 }

@@ -61,6 +61,13 @@ extension SQLiteDirectory: QuotaLedger {
         }
     }
 
+    public func outgoingCount(accountID: String, since: Date) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM outgoing_ledger WHERE account_id = ? AND at > ?",
+                             arguments: [accountID, Int64(since.timeIntervalSince1970)]) ?? 0
+        }
+    }
+
     static let week: Int64 = 7 * 24
 
     public func recordTraffic(accountID: String, bytes: Int64, now: Date) async throws {

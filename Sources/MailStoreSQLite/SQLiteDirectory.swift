@@ -74,6 +74,26 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4-protection") { db in
+            // App passwords are found by their first group (`lookup`), so a login verifies at most one of
+            // them besides the main password: no scrypt run per stored app password.
+            try db.execute(sql: """
+                CREATE TABLE app_passwords(
+                    account_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    lookup TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY(account_id, name)
+                ) WITHOUT ROWID;
+                CREATE INDEX app_passwords_lookup ON app_passwords(account_id, lookup);
+                CREATE TABLE account_pauses(
+                    account_id TEXT PRIMARY KEY NOT NULL,
+                    since INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }()
 
@@ -333,17 +353,27 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
     }
 
     public func authenticate(_ login: String, password: String) async throws -> Account? {
-        var found: (hash: String, account: Account)?
+        var found: (hash: String, appHash: String?, account: Account)?
         if let parsed = try? EmailAddress(login) {
-            found = try await pool.read { db -> (hash: String, account: Account)? in
+            let lookup = Self.appPasswordLookup(password)
+            found = try await pool.read { db -> (hash: String, appHash: String?, account: Account)? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE address_key = ?", arguments: [parsed.key])
                 else { return nil }
-                return (row["password_hash"], try Self.account(row))
+                let account = try Self.account(row)
+                let appHash = try lookup.flatMap {
+                    try String.fetchOne(db, sql: "SELECT password_hash FROM app_passwords WHERE account_id = ? AND lookup = ?",
+                                        arguments: [account.id, $0])
+                }
+                return (row["password_hash"], appHash, account)
             }
         }
         guard let found, let hash = try? PasswordHash(encoded: found.hash) else {
             try await BlockingIO.run { PasswordHash.burnEquivalentTime(password) }
             return nil
+        }
+        if let appHash = found.appHash.flatMap({ try? PasswordHash(encoded: $0) }),
+           try await BlockingIO.run({ appHash.verify(password) }) {
+            return found.account
         }
         let ok = try await BlockingIO.run { hash.verify(password) }
         return ok ? found.account : nil

@@ -41,6 +41,8 @@ public final class SQLiteMailStore: MailStore, Sendable {
     public var directory: any MailDirectory { sqliteDirectory }
     /// Per-account add-ons and the outgoing-recipient ledger.
     public var quotas: any QuotaLedger { sqliteDirectory }
+    /// App passwords and submission pauses.
+    public var protection: any AccountProtection { sqliteDirectory }
     public var queue: any OutboundQueue { outboundQueue }
 
     /// Opens (creating if needed) the data directory. `passwordCost` is scrypt's log2(N); tests may lower it.

@@ -22,6 +22,7 @@ public enum SMTPListeners {
     public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
                                 settings: SMTPServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil,
+                                protection: (any AccountProtection)? = nil,
                                 maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
@@ -42,7 +43,7 @@ public enum SMTPListeners {
                 }
             }
         ) { connection in
-            await SMTPSession(connection: connection, settings: settings, store: store, throttle: throttle, quotas: quotas,
+            await SMTPSession(connection: connection, settings: settings, store: store, throttle: throttle, quotas: quotas, protection: protection,
                         logger: logger).run()
         }
     }

@@ -35,11 +35,15 @@ public struct SMTPServerSettings: Sendable {
     public var logEnvelopes: Bool
     /// Plans by name: storage quota and message size of recipients, daily recipients of senders.
     public var plans: [String: Plan]
+    /// Submission: this many recipients within `burstWindow` pause the account until an admin unlocks it.
+    public var burstRecipients: Int
+    public var burstWindow: Duration
 
     public init(role: SMTPRole, hostname: String, maximumMessageSize: Int, spoolDirectory: String,
                 inMemoryMessageLimit: Int = 1 << 20, maximumRecipients: Int = 100, maximumErrors: Int = 20,
                 maximumAuthFailures: Int = 10, idleTimeout: Duration = .seconds(300),
-                logIPAddresses: Bool = false, logEnvelopes: Bool = false, plans: [String: Plan] = Plan.builtIn) {
+                logIPAddresses: Bool = false, logEnvelopes: Bool = false, plans: [String: Plan] = Plan.builtIn,
+                burstRecipients: Int = 100, burstWindow: Duration = .seconds(600)) {
         self.role = role
         self.hostname = hostname
         self.maximumMessageSize = maximumMessageSize
@@ -52,6 +56,8 @@ public struct SMTPServerSettings: Sendable {
         self.logIPAddresses = logIPAddresses
         self.logEnvelopes = logEnvelopes
         self.plans = plans
+        self.burstRecipients = burstRecipients
+        self.burstWindow = burstWindow
     }
 
     /// An account's plan (an unknown name — a plan removed from the configuration — falls back to `standard`).

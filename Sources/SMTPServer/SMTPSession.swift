@@ -16,6 +16,7 @@ public final class SMTPSession {
     private let store: any MailStore
     private let throttle: LoginThrottle
     private let quotas: (any QuotaLedger)?
+    private let protection: (any AccountProtection)?
     private let logger: Logger
 
     private var helo: String?
@@ -35,12 +36,14 @@ public final class SMTPSession {
     }
 
     public init(connection: MailConnection, settings: SMTPServerSettings, store: any MailStore,
-                throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil, logger: Logger) {
+                throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil,
+                protection: (any AccountProtection)? = nil, logger: Logger) {
         self.connection = connection
         self.settings = settings
         self.store = store
         self.throttle = throttle
         self.quotas = quotas
+        self.protection = protection
         var logger = logger
         logger[metadataKey: "session"] = "\(RandomID.make().prefix(8))"
         if settings.logIPAddresses, let address = connection.remoteAddress {
@@ -271,6 +274,9 @@ public final class SMTPSession {
         if params.body == .binaryMIME { return try await error(.parameterNotImplemented) }
         if path.needsSMTPUTF8 && !params.smtpUTF8 { return try await error(.utf8AddressWithoutSMTPUTF8) }
         let sender = path.mailbox?.description ?? ""
+        if let account, let protection, try await protection.submissionPause(accountID: account.id) != nil {
+            return try await error(Self.pausedReply)
+        }
         if let account {
             // Submission: the envelope sender must be one of the account's own addresses.
             guard !sender.isEmpty, let address = try? EmailAddress(sender),
@@ -361,10 +367,26 @@ public final class SMTPSession {
         }
     }
 
-    /// Counts one recipient against the account's daily allowance; the reply to send when it is used up.
+    static let pausedReply = SMTPReply(
+        code: 450, enhancedCode: EnhancedStatusCode(4, 7, 1),
+        text: "Sending is paused for this account after an unusual burst of outgoing mail; ask your administrator to unlock it")
+
+    /// Counts one recipient against the account's daily allowance; the reply to send when it is used up,
+    /// or when this recipient would make a burst (which pauses the account's submission).
     private func reserveOutgoing(for account: Account) async throws -> SMTPReply? {
         guard let quotas else { return nil }
         do {
+            if let protection {
+                let recent = try await quotas.outgoingCount(accountID: account.id,
+                                                            since: Date() - TimeInterval(settings.burstWindow.components.seconds))
+                if recent + 1 > settings.burstRecipients {
+                    if try await protection.pauseSubmission(accountID: account.id, reason: "burst of \(recent + 1) recipients", now: Date()) {
+                        logger.warning("submission paused for an account after a burst of outgoing mail",
+                                       metadata: ["account": "\(account.id)"])
+                    }
+                    return Self.pausedReply
+                }
+            }
             let extra = try await quotas.extras(ofAccount: account.id).outgoingPerDay
             let limit = settings.plan(of: account).outgoingPerDay &+ extra
             let reservation = try await quotas.reserveOutgoing(accountID: account.id, count: 1, limit: limit, now: Date())

@@ -15,7 +15,7 @@ struct ConfigDecoder {
     static let rootKeys = ["hostname", "data_dir", "user", "listen", "tls", "storage", "limits", "privacy", "plans"]
     static let tlsKeys = ["cert", "key"]
     static let storageKeys = ["backend", "nobackup_dir"]
-    static let limitsKeys = ["max_message_size"]
+    static let limitsKeys = ["max_message_size", "burst_recipients", "burst_minutes"]
     static let privacyKeys = ["log_ip_addresses", "log_envelopes"]
     static let planKeys = ["storage", "bandwidth_per_week", "outgoing_per_day", "aliases", "max_message_size"]
 
@@ -130,6 +130,8 @@ struct ConfigDecoder {
             note(path, entry)
             switch key {
             case "max_message_size": limits.maxMessageSize = try messageSize(entry, path)
+            case "burst_recipients": limits.burstRecipients = try count(entry, path)
+            case "burst_minutes": limits.burstMinutes = max(1, try count(entry, path))
             default: throw unknown(path, entry, known: Self.limitsKeys)
             }
         }

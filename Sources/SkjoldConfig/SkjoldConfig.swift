@@ -120,10 +120,17 @@ public struct LimitsConfig: Sendable, Equatable {
     /// Largest message accepted, in bytes (announced as the SMTP SIZE, RFC 1870).
     public var maxMessageSize: Int
 
+    /// Outgoing recipients within `burstMinutes` that pause an account's submission until an admin runs
+    /// `skjold account unlock` (a stolen password must not turn the server into a spam cannon).
+    public var burstRecipients: Int
+    public var burstMinutes: Int
+
     public static let defaultMaxMessageSize = 140 << 20
 
-    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize) {
+    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize, burstRecipients: Int = 100, burstMinutes: Int = 10) {
         self.maxMessageSize = maxMessageSize
+        self.burstRecipients = burstRecipients
+        self.burstMinutes = burstMinutes
     }
 }
 

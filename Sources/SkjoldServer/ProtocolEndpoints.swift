@@ -24,7 +24,9 @@ struct ProtocolEndpoints {
         func settings(_ role: SMTPRole) -> SMTPServerSettings {
             SMTPServerSettings(role: role, hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,
                                spoolDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses,
-                               logEnvelopes: config.privacy.logEnvelopes, plans: config.plans)
+                               logEnvelopes: config.privacy.logEnvelopes, plans: config.plans,
+                               burstRecipients: config.limits.burstRecipients,
+                               burstWindow: .seconds(config.limits.burstMinutes * 60))
         }
         let smtpPorts: [(String, ListenAddress?, SMTPRole, Bool, String)] = [
             ("smtp", config.listen.smtp, .mx, false, "SMTP (MX) for hosted domains, STARTTLS offered"),
@@ -36,7 +38,7 @@ struct ProtocolEndpoints {
             guard let address else { continue }
             let listener = SMTPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
                                                   tls: tls, settings: settings(role), store: store, logger: smtpLogger,
-                                                  quotas: store.quotas)
+                                                  quotas: store.quotas, protection: store.protection)
             result.append((listener, description))
         }
         let imapSettings = IMAPServerSettings(hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,

@@ -42,7 +42,8 @@ struct DomainCommand: AsyncParsableCommand {
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Manage accounts.",
-                                                    subcommands: [Add.self, List.self, Show.self, Set.self, Passwd.self, Remove.self])
+                                                    subcommands: [Add.self, List.self, Show.self, Set.self, Passwd.self, AppPassword.self, Unlock.self,
+                                                                  Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account (prints a generated password unless --password-stdin).")
@@ -70,7 +71,8 @@ struct AccountCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, store) = try options.open()
             for account in try await store.directory.accounts() {
-                print("\(account.address)\tplan=\(account.plan)\(account.noBackup ? "\tno-backup" : "")")
+                let paused = try await store.protection.submissionPause(accountID: account.id) != nil
+                print("\(account.address)\tplan=\(account.plan)\(account.noBackup ? "\tno-backup" : "")\(paused ? "\tPAUSED" : "")")
             }
         }
     }
@@ -103,6 +105,11 @@ struct AccountCommand: AsyncParsableCommand {
                   + extra(extras.bandwidthPerWeek > 0 ? ByteSize.format(extras.bandwidthPerWeek) : "") + " (not metered yet)")
             print("message size: up to \(ByteSize.format(Int64(plan.maxMessageSize)))")
             print("aliases: \(aliases.joined(separator: ", "))")
+            if let pause = try await store.protection.submissionPause(accountID: account.id) {
+                print("submission: PAUSED since \(AccountCommand.timestamp(pause.since)) (\(pause.reason)); clear with `skjold account unlock`")
+            }
+            let appPasswords = try await store.protection.appPasswords(account.address.given)
+            print("app passwords: \(appPasswords.map(\.name).joined(separator: ", "))")
             print("alias allowance: \(aliases.count) of \(plan.aliases) used")
             print("mailboxes:")
             for box in try await mail.mailboxes() {
@@ -154,6 +161,59 @@ struct AccountCommand: AsyncParsableCommand {
                 try await store.quotas.setExtras(account.address.given, extras)
             }
             print("updated \(account.address.given)")
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume an account's submission after a burst pause.")
+        @OptionGroup var options: StoreOptions
+        @Argument var address: String
+        func run() async throws {
+            let (_, store) = try options.open()
+            try await store.protection.unlock(address)
+            print("unlocked \(address)")
+        }
+    }
+
+    struct AppPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "app-password", abstract: "Passwords for single mail clients (IMAP, POP3, SMTP), revocable one by one.",
+            subcommands: [Add.self, List.self, Revoke.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create an app password; it is printed once.")
+            @OptionGroup var options: StoreOptions
+            @Argument var address: String
+            @Argument(help: "A name to recognise it by, e.g. \"phone\".") var name: String
+            func run() async throws {
+                let (_, store) = try options.open()
+                let password = try await store.protection.addAppPassword(address, name: name)
+                print("app password \"\(name)\" for \(address): \(password)")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List an account's app passwords (names and dates only).")
+            @OptionGroup var options: StoreOptions
+            @Argument var address: String
+            func run() async throws {
+                let (_, store) = try options.open()
+                for info in try await store.protection.appPasswords(address) {
+                    print("\(info.name)\tcreated \(AccountCommand.timestamp(info.createdAt))")
+                }
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke an app password: it stops working at once.")
+            @OptionGroup var options: StoreOptions
+            @Argument var address: String
+            @Argument var name: String
+            func run() async throws {
+                let (_, store) = try options.open()
+                try await store.protection.revokeAppPassword(address, name: name)
+                print("revoked app password \"\(name)\" of \(address)")
+            }
         }
     }
 

@@ -110,3 +110,64 @@ for code, text in refused[:1]: print(code, text)
         #expect(try await server.inbox("alice@example.test").isEmpty)
     }
 }
+
+/// Account protection on submission: app passwords and the burst pause.
+@Suite struct ProtectionTests {
+    static let script = #"""
+import smtplib, ssl, sys
+port, password, expect = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP_SSL('127.0.0.1', port, context=ctx, timeout=20)
+try:
+    s.login('alice@example.test', password)
+    print('login ok')
+except smtplib.SMTPAuthenticationError as e:
+    print('login refused', e.smtp_code)
+"""#
+
+    func login(_ server: TestServer, _ password: String) async throws -> String {
+        let port = server.submissionsPort
+        let (_, output) = try await blocking { try runPython(Self.script, [String(port), password, ""]) }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
+    func appPasswordWorksUntilRevoked() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let app = try await server.store.protection.addAppPassword("alice@example.test", name: "phone")
+        #expect(try await server.store.protection.appPasswords("alice@example.test").map(\.name) == ["phone"])
+        #expect(try await login(server, app) == "login ok")
+        #expect(try await login(server, TestServer.password) == "login ok", "the main password still works")
+        try await server.store.protection.revokeAppPassword("alice@example.test", name: "phone")
+        #expect(try await login(server, app) == "login refused 535")
+        await #expect(throws: DirectoryError.self) {
+            try await server.store.protection.revokeAppPassword("alice@example.test", name: "phone")
+        }
+    }
+
+    @Test func burstPausesSubmissionUntilUnlocked() async throws {
+        let server = try await TestServer(burstRecipients: 5)
+        defer { Task { await server.stop() } }
+        let port = server.submissionPort
+        // Plain-socket submission needs TLS; use the store's session through smtplib instead.
+        let script = #"""
+import smtplib, ssl, sys
+port, pw = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP('127.0.0.1', port, timeout=20); s.starttls(context=ctx); s.login('alice@example.test', pw)
+s.mail('alice@example.test')
+codes = [s.rcpt(f'r{i}@elsewhere.example')[0] for i in range(7)]
+s.rset()
+code, text = s.mail('alice@example.test')
+print(' '.join(map(str, codes)), code, text.decode())
+"""#
+        let (status, output) = try await blocking { try runPython(script, [String(port), TestServer.password]) }
+        #expect(status == 0, "\(output)")
+        #expect(output.hasPrefix("250 250 250 250 250 450 450 450 4.7.1 Sending is paused"), "\(output)")
+        let alice = try #require(try await server.store.directory.account("alice@example.test"))
+        #expect(try await server.store.protection.submissionPause(accountID: alice.id) != nil)
+        try await server.store.protection.unlock("alice@example.test")
+        #expect(try await server.store.protection.submissionPause(accountID: alice.id) == nil)
+    }
+}

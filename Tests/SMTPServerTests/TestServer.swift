@@ -32,7 +32,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     init(maximumMessageSize: Int = 1 << 20, inMemoryLimit: Int = 64 * 1024, logIPAddresses: Bool = false,
-         plans: [String: Plan] = Plan.builtIn) async throws {
+         plans: [String: Plan] = Plan.builtIn, burstRecipients: Int = 100) async throws {
         directory = NSTemporaryDirectory() + "skjold-smtp-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
@@ -50,15 +50,19 @@ final class TestServer: @unchecked Sendable {
         let settings = { (role: SMTPRole) in
             SMTPServerSettings(role: role, hostname: "mx.example.test", maximumMessageSize: maximumMessageSize,
                                spoolDirectory: spoolDirectory, inMemoryMessageLimit: inMemoryLimit, maximumErrors: 15,
-                               idleTimeout: .seconds(20), logIPAddresses: logIPAddresses, plans: plans)
+                               idleTimeout: .seconds(20), logIPAddresses: logIPAddresses, plans: plans,
+                               burstRecipients: burstRecipients)
         }
         let throttle = LoginThrottle(maximumDelay: .milliseconds(600))
         mx = SMTPListeners.listener(name: "smtp", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
-                                    settings: settings(.mx), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
+                                    settings: settings(.mx), store: store, logger: logger, throttle: throttle, quotas: store.quotas,
+                                    protection: store.protection)
         submission = SMTPListeners.listener(name: "submission", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls,
-                                            settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
+                                            settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas,
+                                    protection: store.protection)
         submissions = SMTPListeners.listener(name: "submissions", host: "127.0.0.1", port: 0, implicitTLS: true, tls: tls,
-                                             settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas)
+                                             settings: settings(.submission), store: store, logger: logger, throttle: throttle, quotas: store.quotas,
+                                    protection: store.protection)
         for listener in [mx, submission, submissions] { try await listener.bind() }
         let listeners = [mx, submission, submissions]
         task = Task {
