@@ -83,6 +83,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // Benchmark: durable deliveries per second into the SQLite store (release build; not a test).
+        .executableTarget(name: "StoreBench", dependencies: ["MailStore", "MailStoreSQLite"], path: "Benchmarks/StoreBench",
+                          swiftSettings: swiftSettings),
         // Test support only: a blocking loopback protocol client and helpers to run real clients (python3, swaks).
         .target(name: "MailTesting", swiftSettings: swiftSettings),
         .executableTarget(name: "skjold", dependencies: [

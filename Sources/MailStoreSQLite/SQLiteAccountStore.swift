@@ -152,6 +152,7 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
             return try Self.releaseBlobs(db, blobs)
         }
         try await removeBlobFiles(orphaned)
+        try await purgeDeletedPagesIfNoBackup()
     }
 
     public func renameMailbox(_ name: String, to newName: String) async throws {
@@ -380,6 +381,7 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
             return try Self.releaseBlobs(db, blobs)
         }
         try await removeBlobFiles(orphaned)
+        try await purgeDeletedPagesIfNoBackup()
     }
 
     /// Drops one reference per listed blob; returns the blobs nobody references any more.
