@@ -75,4 +75,11 @@ extension SQLiteDirectory: AccountProtection {
             try db.execute(sql: "DELETE FROM account_pauses WHERE account_id = ?", arguments: [account.id])
         }
     }
+
+    /// Records the No Backup flag (the folder has already been moved by `SQLiteMailStore.setNoBackup`).
+    func setNoBackupFlag(_ accountID: String, _ noBackup: Bool) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE accounts SET no_backup = ? WHERE id = ?", arguments: [noBackup, accountID])
+        }
+    }
 }

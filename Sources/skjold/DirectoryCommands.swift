@@ -135,11 +135,15 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(name: .customLong("extra-storage"), help: "Storage on top of the plan, e.g. 5GB.") var extraStorage: String?
         @Option(name: .customLong("extra-outgoing"), help: "Recipients per day on top of the plan.") var extraOutgoing: Int?
         @Option(name: .customLong("extra-bandwidth"), help: "Bandwidth per week on top of the plan, e.g. 10GB.") var extraBandwidth: String?
+        @Flag(name: .customLong("no-backup"), help: "Move the account under storage.nobackup_dir: never in a backup.") var noBackup = false
+        @Flag(name: .customLong("backup"), help: "Move a No Backup account back into data_dir.") var backup = false
 
         func run() async throws {
-            guard plan != nil || extraStorage != nil || extraOutgoing != nil || extraBandwidth != nil else {
-                throw CLIError(message: "nothing to change: give --plan, --extra-storage, --extra-outgoing or --extra-bandwidth", code: 64)
+            guard plan != nil || extraStorage != nil || extraOutgoing != nil || extraBandwidth != nil || noBackup || backup else {
+                throw CLIError(message: "nothing to change: give --plan, --extra-storage, --extra-outgoing, --extra-bandwidth, --no-backup or --backup",
+                               code: 64)
             }
+            if noBackup && backup { throw CLIError(message: "--no-backup and --backup contradict each other", code: 64) }
             func size(_ text: String?, _ flag: String) throws -> Int64? {
                 guard let text else { return nil }
                 guard let value = ByteSize.parse(text) else { throw CLIError(message: "--\(flag): \"\(text)\" is not a size like 5GB or 500MiB", code: 64) }
@@ -153,6 +157,7 @@ struct AccountCommand: AsyncParsableCommand {
                 throw DirectoryError.noSuchAccount((try? EmailAddress(address).given) ?? address)
             }
             if let plan { try await store.directory.setPlan(account.address.given, plan: plan) }
+            if noBackup || backup { try await store.setNoBackup(account.address.given, noBackup) }
             if storage != nil || bandwidth != nil || extraOutgoing != nil {
                 var extras = try await store.quotas.extras(ofAccount: account.id)
                 if let storage { extras.storage = storage }
