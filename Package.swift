@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
     ],
     targets: [
         // Pure: TOML reader and the typed configuration (no I/O beyond reading the file).
@@ -69,6 +70,8 @@ let package = Package(
         // IMAP4rev2/rev1 sessions: mailboxes, FETCH/STORE/SEARCH/APPEND, IDLE pushed through the change feed.
         .target(name: "IMAPServer", dependencies: [
             "IMAPProtocol", "MIME", "MailStore", "MailServerCore",
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         // Composition root: configuration, storage, TLS and listeners wired into one ServiceGroup.

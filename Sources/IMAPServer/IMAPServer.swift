@@ -21,10 +21,22 @@ public struct IMAPServerSettings: Sendable {
     /// leftovers are removed with the SMTP spool's).
     public var temporaryDirectory: String
     public var logIPAddresses: Bool
+    /// Storage allowance per plan name (bytes); accounts on unknown plans get `defaultStorage`. Purchased
+    /// extras from the quota ledger come on top.
+    public var storagePerPlan: [String: Int64]
+    public var defaultStorage: Int64
+    /// Weekly transfer allowance per plan name (bytes); accounts on unknown plans get `defaultBandwidth`.
+    public var bandwidthPerWeek: [String: Int64]
+    public var defaultBandwidth: Int64
+    /// Largest message per plan name (bytes), when a plan allows less than `maximumMessageSize`.
+    public var messageSizePerPlan: [String: Int]
 
     public init(hostname: String, idleTimeout: Duration = .seconds(30 * 60), loginTimeout: Duration = .seconds(120),
                 maximumErrors: Int = 20, maximumAuthFailures: Int = 5, maximumMessageSize: Int = 50 << 20,
-                temporaryDirectory: String = NSTemporaryDirectory(), logIPAddresses: Bool = false) {
+                temporaryDirectory: String = NSTemporaryDirectory(), logIPAddresses: Bool = false,
+                storagePerPlan: [String: Int64] = [:], defaultStorage: Int64 = 10_000_000_000,
+                bandwidthPerWeek: [String: Int64] = [:], defaultBandwidth: Int64 = 10_000_000_000,
+                messageSizePerPlan: [String: Int] = [:]) {
         self.hostname = hostname
         self.idleTimeout = idleTimeout
         self.loginTimeout = loginTimeout
@@ -33,6 +45,11 @@ public struct IMAPServerSettings: Sendable {
         self.maximumMessageSize = maximumMessageSize
         self.temporaryDirectory = temporaryDirectory
         self.logIPAddresses = logIPAddresses
+        self.storagePerPlan = storagePerPlan
+        self.defaultStorage = defaultStorage
+        self.bandwidthPerWeek = bandwidthPerWeek
+        self.defaultBandwidth = defaultBandwidth
+        self.messageSizePerPlan = messageSizePerPlan
     }
 }
 
@@ -42,7 +59,7 @@ public enum IMAPListeners {
     public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
                                 settings: IMAPServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, feed: MailboxChangeFeed = .shared,
-                                maxConnections: Int = 5000, maxConnectionsPerAddress: Int = 100) -> MailListener {
+                                quotas: (any QuotaLedger)? = nil, maxConnections: Int = 5000, maxConnectionsPerAddress: Int = 100) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
             implicitTLS: implicitTLS ? tls : nil,
@@ -54,7 +71,7 @@ public enum IMAPListeners {
             refusal: { _ in ResponseEncoder().encode(.untaggedStatus(.bye, code: .unavailable, text: "Too many connections, try again later")) }
         ) { connection in
             await IMAPSession(connection: connection, settings: settings, store: store, throttle: throttle,
-                              feed: feed, logger: logger).run()
+                              feed: feed, quotas: quotas, logger: logger).run()
         }
     }
 }

@@ -20,6 +20,8 @@ struct AppendState {
     var currentFlags: Set<String> = []
     var currentDate = Date()
     var writeFailed = false
+    /// Bytes of the messages spooled so far.
+    var spooledBytes: Int64 = 0
 }
 
 extension IMAPSession {
@@ -41,6 +43,14 @@ extension IMAPSession {
                 return no(message.tag, code: .tryCreate, "No such mailbox")
             }
             append = AppendState(tag: message.tag, mailbox: info.name, mailboxID: info.id)
+        }
+        // RFC 9208 §5: refused before the data is sent when the message cannot fit (checked again, with
+        // the exact sizes and under the account's gate, before storing).
+        let pending = (append?.spooledBytes ?? 0) &+ Int64(clamping: message.size)
+        if await wouldExceedStorage(adding: pending) {
+            parser.rejectAppend()
+            discardAppend()
+            return no(message.tag, code: .overQuota, "Mailbox storage quota exceeded")
         }
         let path = settings.temporaryDirectory + "/imap-append-" + UUID().uuidString + ".eml"
         do {
@@ -77,6 +87,7 @@ extension IMAPSession {
         guard var state = append, let handle = state.current, let path = state.currentPath else { return }
         try? handle.close()
         state.spooled.append(AppendState.Spooled(path: path, flags: state.currentFlags, date: state.currentDate))
+        state.spooledBytes &+= Int64(clamping: (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         state.current = nil
         state.currentPath = nil
         append = state
@@ -91,6 +102,14 @@ extension IMAPSession {
         if state.writeFailed { return no(tag, code: .serverBug, "Could not spool the message, try again later") }
         var uids: [UID] = []
         var validity: UIDValidity = 0
+        let gate = StorageQuotaGate.shared
+        let accountID = account?.id ?? ""
+        // Check and store under the account's gate: two sessions cannot both take the last bytes.
+        await gate.acquire(accountID)
+        if await wouldExceedStorage(adding: state.spooledBytes) {
+            await gate.release(accountID)
+            return no(tag, code: .overQuota, "Mailbox storage quota exceeded")
+        }
         do {
             for message in state.spooled {
                 let receipt = try await mail.deliver(.file(path: message.path, prefix: []), to: state.mailbox,
@@ -98,7 +117,9 @@ extension IMAPSession {
                 uids.append(receipt.uid)
                 validity = receipt.uidValidity
             }
+            await gate.release(accountID)
         } catch {
+            await gate.release(accountID)
             if !uids.isEmpty { _ = try? await mail.expungeMessages(mailboxID: state.mailboxID, uids: uids) }
             if let error = error as? MailStoreError, case .noSuchMailbox = error {
                 return no(tag, code: .tryCreate, "No such mailbox")
@@ -106,6 +127,7 @@ extension IMAPSession {
             logger.error("IMAP APPEND failed: \(error)")
             return no(tag, code: .serverBug, "Could not store the message, try again later")
         }
+        await recordTraffic(state.spooledBytes)
         let code: ResponseCode? = uids.isEmpty ? nil : .appendUID(uidValidity: validity, uids: NumberSet(uids))
         return try await complete(tag, .noop, code: code, text: "APPEND completed")
     }

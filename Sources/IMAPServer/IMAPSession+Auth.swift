@@ -91,6 +91,7 @@ extension IMAPSession {
             return no(tag, code: .unavailable, "Mailbox unavailable, try again later")
         }
         self.account = account
+        parser.limits.maximumAppendSize = UInt64(appendLimit)
         subscription = feed.subscribe(accountID: account.id)
         state = .authenticated
         connection.idleTimeout = settings.idleTimeout
@@ -159,10 +160,15 @@ extension IMAPSession {
             guard let subscription else { return .close }
             enum Wake: Sendable {
                 case line(LineRead)
+                case compressed([UInt8]?)
                 case change
             }
+            let compressed = deflate != nil
             let wakes: [Wake] = try await withThrowingTaskGroup(of: Wake.self) { group in
-                group.addTask { .line(try await connection.readLine(maxLength: 1024)) }
+                group.addTask {
+                    if compressed { return .compressed(try await connection.readBytes(max: DeflateStreams.maximumRead)) }
+                    return .line(try await connection.readLine(maxLength: 1024))
+                }
                 group.addTask {
                     await subscription.waitForChange()
                     return .change
@@ -183,8 +189,10 @@ extension IMAPSession {
                     parser.append([0x0D, 0x0A])
                 case .line(.tooLong):
                     return bad(tag, code: .parse, "Expected DONE")
-                case .line(.eof):
+                case .line(.eof), .compressed(nil):
                     return .close
+                case .compressed(let bytes?):
+                    if let deflate { parser.append(try inflate(bytes, with: deflate)) }
                 case .change:
                     try await sendUpdates(allowExpunge: true)
                     try await flushOutput()

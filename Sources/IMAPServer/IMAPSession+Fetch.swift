@@ -30,6 +30,11 @@ extension IMAPSession {
             if !attrs.contains(.modSeq) { attrs.append(.modSeq) }
         }
         let indices = box.indices(set, uid: uid)
+        // Issue 7: past the weekly allowance, message contents are refused; headers, flags and the
+        // structure still come, so clients can list and clean up.
+        if !indices.isEmpty, attrs.contains(where: Self.sendsContent), let refusal = await bandwidthRefusal() {
+            return no(tag, code: .limit, refusal)
+        }
         var records: [UID: MessageRecord] = [:]
         if !indices.isEmpty {
             let ranges = NumberSet(indices.map { box.uid(at: $0) }).ranges
@@ -54,6 +59,7 @@ extension IMAPSession {
         }
         selected = box
 
+        var sent: Int64 = 0
         for index in indices {
             guard let record = records[box.uid(at: index)] else { continue }
             let items: [FetchItem]
@@ -61,10 +67,12 @@ extension IMAPSession {
             do {
                 items = try await prepare(attrs, for: record, mapped: &mapped, addFlags: seenNow.contains(record.uid))
             } catch let refusal as FetchRefusal {
+                await recordTraffic(sent)
                 return no(tag, code: refusal.code, refusal.text)
             }
-            try await write(items, sequenceNumber: UInt32(index + 1), mapped: mapped)
+            sent &+= try await write(items, sequenceNumber: UInt32(index + 1), mapped: mapped)
         }
+        await recordTraffic(sent)
         return try await complete(tag, .fetch(set, attributes, modifiers, uid: uid))
     }
 
@@ -73,6 +81,19 @@ extension IMAPSession {
         case .envelope, .bodyStructure, .binary, .binarySize, .rfc822Header, .rfc822Text: return true
         case .bodySection(let spec, _, _): return spec != .whole
         case .uid, .flags, .internalDate, .rfc822Size, .modSeq, .rfc822: return false
+        }
+    }
+
+    /// Attributes that send message content (not only headers): what the weekly allowance blocks.
+    private static func sendsContent(_ attribute: FetchAttribute) -> Bool {
+        switch attribute {
+        case .binary, .rfc822, .rfc822Text: return true
+        case .bodySection(let spec, _, _):
+            switch spec.text {
+            case .header?, .headerFields?, .headerFieldsNot?, .mime?: return false
+            case nil, .text?: return true
+            }
+        default: return false
         }
     }
 
@@ -192,8 +213,10 @@ extension IMAPSession {
         return Array(bytes[lo..<max(lo, hi)])
     }
 
-    /// Queues one `* n FETCH (...)`, copying bodies from the mapped file in bounded pieces.
-    private func write(_ items: [FetchItem], sequenceNumber: UInt32, mapped: MappedMessage?) async throws {
+    /// Queues one `* n FETCH (...)`, copying bodies from the mapped file in bounded pieces. Returns the
+    /// message bytes sent (literal contents), for the transfer ledger.
+    private func write(_ items: [FetchItem], sequenceNumber: UInt32, mapped: MappedMessage?) async throws -> Int64 {
+        var sent: Int64 = 0
         var fetch = FetchResponseEncoder(sequenceNumber: sequenceNumber, encoder: encoder, into: &output)
         for item in items {
             switch item {
@@ -202,9 +225,11 @@ extension IMAPSession {
             case .decoded(let name, let bytes):
                 fetch.appendLiteralHeader(for: name, size: UInt64(bytes.count), into: &output)
                 output.append(contentsOf: bytes)
+                sent &+= Int64(bytes.count)
                 try await writeIfLarge()
             case .streamed(let name, let content):
                 fetch.appendLiteralHeader(for: name, size: UInt64(content.count), into: &output)
+                sent &+= Int64(content.count)
                 for piece in content.pieces {
                     switch piece {
                     case .literal(let bytes):
@@ -228,5 +253,6 @@ extension IMAPSession {
         }
         fetch.finish(into: &output)
         try await writeIfLarge()
+        return sent
     }
 }

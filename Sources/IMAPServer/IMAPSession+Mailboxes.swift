@@ -298,7 +298,7 @@ extension IMAPSession {
             case .size: return .size(UInt64(clamping: info.totalSize))
             case .recent: return .recent(0)
             case .highestModSeq: return .highestModSeq(info.highestModSeq)
-            case .appendLimit: return .appendLimit(UInt64(clamping: settings.maximumMessageSize))
+            case .appendLimit: return .appendLimit(UInt64(clamping: appendLimit))
             }
         }
     }

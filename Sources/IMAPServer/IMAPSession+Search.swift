@@ -47,23 +47,14 @@ private final class SearchCandidate {
 extension IMAPSession {
     /// SEARCH / UID SEARCH (RFC 9051 §6.4.4) with ESEARCH (RFC 4731), SEARCHRES (RFC 5182) and MODSEQ
     /// (RFC 7162 §3.1.5). Keys are evaluated over the store's index first (flags, dates, sizes, UIDs);
-    /// headers and text are read from the message only when a key needs them.
+    /// TEXT/BODY come from the full-text index (caught up first); headers, and text needles too short
+    /// for the index, are read from the message only when a key needs them.
     func search(_ tag: String, _ command: SearchCommand, uid: Bool) async throws -> Outcome {
         guard var box = selected else { return bad(tag, "No mailbox selected") }
         let mail = try requireMail()
         let usesModSeq = Self.mentionsModSeq(command.key)
         if usesModSeq { condStore = true }
-        var records: [UID: MessageRecord] = [:]
-        if box.count > 0 {
-            for r in try await mail.messages(mailboxID: box.id, uids: [1...UID.max]) { records[r.uid] = r }
-        }
-        var found: [Int] = []
-        for index in 0..<box.count {
-            guard let record = records[box.uid(at: index)] else { continue }
-            let candidate = SearchCandidate(record: record, sequenceNumber: UInt32(index + 1),
-                                            path: mail.blobFilePath(record.blobID))
-            if try matches(command.key, candidate, box: box) { found.append(index) }
-        }
+        let (found, records) = try await matchingIndices(command.key, box: box, in: mail, usesModSeq: usesModSeq)
         let numbers = found.map { uid ? box.uid(at: $0) : UInt32($0 + 1) }
         let highest = usesModSeq ? found.compactMap { records[box.uid(at: $0)]?.modSeq }.max() : nil
         var options = command.returnOptions
@@ -90,7 +81,41 @@ extension IMAPSession {
         return try await complete(tag, .search(command, uid: uid))
     }
 
-    private static func mentionsModSeq(_ key: SearchKey) -> Bool {
+    /// Indices (in the session's view) of the messages matching `key`, and the records that were loaded
+    /// on the way (empty when the view and the text index answered alone).
+    func matchingIndices(_ key: SearchKey, box: SelectedMailbox, in mail: any IMAPAccountStore,
+                         usesModSeq: Bool) async throws -> (found: [Int], records: [UID: MessageRecord]) {
+        var records: [UID: MessageRecord] = [:]
+        let answers = box.count > 0 ? try await textSearchAnswers(for: key, mailboxID: box.id, in: mail) : TextSearchAnswers()
+        var found: [Int] = []
+        // Keys the session's own view answers (UIDs, sequence numbers, flags while that view is current)
+        // together with the text index need no message records: a body search on a large mailbox stays
+        // a walk over UIDs.
+        var viewIsCurrent = false
+        if box.count > 0, !usesModSeq, Self.isAnsweredByView(key, answers) {
+            if Self.mentionsFlags(key) {
+                viewIsCurrent = try await mail.highestModSeq(mailboxID: box.id) == box.knownModSeq
+            } else {
+                viewIsCurrent = true
+            }
+        }
+        if viewIsCurrent {
+            for index in 0..<box.count where Self.viewMatches(key, index, box: box, answers: answers) {
+                found.append(index)
+            }
+        } else if box.count > 0 {
+            for r in try await mail.messages(mailboxID: box.id, uids: [1...UID.max]) { records[r.uid] = r }
+            for index in 0..<box.count {
+                guard let record = records[box.uid(at: index)] else { continue }
+                let candidate = SearchCandidate(record: record, sequenceNumber: UInt32(index + 1),
+                                                path: mail.blobFilePath(record.blobID))
+                if try matches(key, candidate, box: box, answers: answers) { found.append(index) }
+            }
+        }
+        return (found, records)
+    }
+
+    static func mentionsModSeq(_ key: SearchKey) -> Bool {
         switch key {
         case .modSeq: return true
         case .not(let k): return mentionsModSeq(k)
@@ -100,10 +125,63 @@ extension IMAPSession {
         }
     }
 
-    private func matches(_ key: SearchKey, _ m: SearchCandidate, box: SelectedMailbox) throws -> Bool {
-        let flags = m.record.flags
+    private static func mentionsFlags(_ key: SearchKey) -> Bool {
+        if flagMatch(key, []) != nil { return true }
+        switch key {
+        case .not(let k): return mentionsFlags(k)
+        case .or(let a, let b): return mentionsFlags(a) || mentionsFlags(b)
+        case .and(let keys): return keys.contains(where: mentionsFlags)
+        default: return false
+        }
+    }
+
+    /// Whether the key needs only UIDs, sequence numbers, flags and text-index answers.
+    private static func isAnsweredByView(_ key: SearchKey, _ answers: TextSearchAnswers) -> Bool {
+        if flagMatch(key, []) != nil { return true }
+        switch key {
+        case .all, .uid, .sequenceNumbers: return true
+        case .body(let s): return s.isEmpty || answers.uids(s, .body) != nil
+        case .text(let s): return s.isEmpty || answers.uids(s, .text) != nil
+        case .not(let k): return isAnsweredByView(k, answers)
+        case .or(let a, let b): return isAnsweredByView(a, answers) && isAnsweredByView(b, answers)
+        case .and(let keys): return keys.allSatisfy { isAnsweredByView($0, answers) }
+        default: return false
+        }
+    }
+
+    /// ``matches(_:_:box:answers:)`` over the session's view, for keys ``isAnsweredByView(_:_:)`` accepts.
+    private static func viewMatches(_ key: SearchKey, _ index: Int, box: SelectedMailbox, answers: TextSearchAnswers) -> Bool {
+        if let result = flagMatch(key, box.flags(at: index)) { return result }
         switch key {
         case .all: return true
+        case .body(let s): return s.isEmpty || answers.uids(s, .body)?.contains(box.uid(at: index)) == true
+        case .text(let s): return s.isEmpty || answers.uids(s, .text)?.contains(box.uid(at: index)) == true
+        case .uid(let set):
+            return set.resolved(largest: box.lastUID, savedResult: box.savedSearch).contains(box.uid(at: index))
+        case .sequenceNumbers(let set):
+            return sequenceSet(set, box: box).contains(UInt32(index + 1))
+        case .not(let k): return !viewMatches(k, index, box: box, answers: answers)
+        case .or(let a, let b):
+            return viewMatches(a, index, box: box, answers: answers) || viewMatches(b, index, box: box, answers: answers)
+        case .and(let keys): return keys.allSatisfy { viewMatches($0, index, box: box, answers: answers) }
+        default: return false
+        }
+    }
+
+    /// The resolved numbers of a message-sequence set (`$` read from the saved search).
+    private static func sequenceSet(_ set: SequenceSet, box: SelectedMailbox) -> NumberSet {
+        let saved: NumberSet
+        if case .lastSearchResult = set {
+            saved = NumberSet(box.savedSearch.compactMap { box.index(of: $0).map { UInt32($0 + 1) } })
+        } else {
+            saved = NumberSet()
+        }
+        return set.resolved(largest: UInt32(clamping: box.count), savedResult: saved)
+    }
+
+    /// Flag keys (RFC 9051 §6.4.4); nil for keys about something else.
+    private static func flagMatch(_ key: SearchKey, _ flags: Set<String>) -> Bool? {
+        switch key {
         case .answered: return flags.contains("\\Answered")
         case .deleted: return flags.contains("\\Deleted")
         case .draft: return flags.contains("\\Draft")
@@ -119,6 +197,14 @@ extension IMAPSession {
         case .old: return true
         case .keyword(let flag): return flags.contains { $0.caseInsensitiveCompare(flag.name) == .orderedSame }
         case .unkeyword(let flag): return !flags.contains { $0.caseInsensitiveCompare(flag.name) == .orderedSame }
+        default: return nil
+        }
+    }
+
+    private func matches(_ key: SearchKey, _ m: SearchCandidate, box: SelectedMailbox, answers: TextSearchAnswers) throws -> Bool {
+        if let result = Self.flagMatch(key, m.record.flags) { return result }
+        switch key {
+        case .all: return true
         case .from(let s): return try headerContains(m, ["From"], s)
         case .to(let s): return try headerContains(m, ["To"], s)
         case .cc(let s): return try headerContains(m, ["Cc"], s)
@@ -127,9 +213,11 @@ extension IMAPSession {
         case .header(let field, let value): return try headerContains(m, [field], value)
         case .body(let s):
             if s.isEmpty { return true }
+            if let uids = answers.uids(s, .body) { return uids.contains(m.record.uid) }
             return try m.text().contains(s.lowercased())
         case .text(let s):
             if s.isEmpty { return true }
+            if let uids = answers.uids(s, .text) { return uids.contains(m.record.uid) }
             if try m.text().contains(s.lowercased()) { return true }
             let (header, mapped) = try m.headerBlock()
             return header.fields.contains { field in
@@ -149,19 +237,16 @@ extension IMAPSession {
         case .uid(let set):
             return set.resolved(largest: box.lastUID, savedResult: box.savedSearch).contains(m.record.uid)
         case .sequenceNumbers(let set):
-            let saved: NumberSet
-            if case .lastSearchResult = set {
-                saved = NumberSet(box.savedSearch.compactMap { box.index(of: $0).map { UInt32($0 + 1) } })
-            } else {
-                saved = NumberSet()
-            }
-            return set.resolved(largest: UInt32(clamping: box.count), savedResult: saved).contains(m.sequenceNumber)
+            return Self.sequenceSet(set, box: box).contains(m.sequenceNumber)
         case .modSeq(let value, _): return m.record.modSeq >= value
-        case .not(let k): return try !matches(k, m, box: box)
-        case .or(let a, let b): return try matches(a, m, box: box) || matches(b, m, box: box)
+        case .not(let k): return try !matches(k, m, box: box, answers: answers)
+        case .or(let a, let b): return try matches(a, m, box: box, answers: answers) || matches(b, m, box: box, answers: answers)
         case .and(let keys):
-            for k in keys where try !matches(k, m, box: box) { return false }
+            for k in keys where try !matches(k, m, box: box, answers: answers) { return false }
             return true
+        case .answered, .deleted, .draft, .flagged, .seen, .unanswered, .undeleted, .undraft, .unflagged, .unseen,
+             .new, .recent, .old, .keyword, .unkeyword:
+            return false  // answered by flagMatch above
         }
     }
 

@@ -58,10 +58,27 @@ extension IMAPSession {
         let command: Command = move ? .move(set, destination, uid: uid) : .copy(set, destination, uid: uid)
         guard !uids.isEmpty else { return try await complete(tag, command, text: "No messages") }
         let result: CopyResult
+        let gate = StorageQuotaGate.shared
+        let accountID = account?.id ?? ""
+        // A copy adds its size to the account's usage (a move does not): checked and stored under the
+        // account's gate (RFC 9208 §5: OVERQUOTA, nothing copied).
+        if !move { await gate.acquire(accountID) }
         do {
+            if !move {
+                let adding = try await mail.messages(mailboxID: box.id, uids: NumberSet(uids).ranges).reduce(Int64(0)) { $0 &+ $1.size }
+                if await wouldExceedStorage(adding: adding) {
+                    await gate.release(accountID)
+                    return no(tag, code: .overQuota, "Mailbox storage quota exceeded")
+                }
+            }
             result = try await mail.copyMessages(mailboxID: box.id, uids: uids, to: Self.storeName(destination), move: move)
+            if !move { await gate.release(accountID) }
         } catch MailStoreError.noSuchMailbox {
+            if !move { await gate.release(accountID) }
             return no(tag, code: .tryCreate, "No such destination mailbox")
+        } catch {
+            if !move { await gate.release(accountID) }
+            throw error
         }
         let code: ResponseCode? = result.sourceUIDs.isEmpty ? nil
             : .copyUID(uidValidity: result.destinationUIDValidity, source: NumberSet(result.sourceUIDs),

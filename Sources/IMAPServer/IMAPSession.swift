@@ -26,6 +26,8 @@ public final class IMAPSession {
     let store: any MailStore
     let throttle: LoginThrottle
     let feed: MailboxChangeFeed
+    /// Storage extras and the weekly transfer ledger (RFC 9208 QUOTA; issue 7); nil: plans only, nothing counted.
+    let quotas: (any QuotaLedger)?
     let logger: Logger
 
     var parser: IMAPCommandParser
@@ -43,17 +45,23 @@ public final class IMAPSession {
     /// CONDSTORE is active: enabled, or used by a command (RFC 7162 §3.1).
     var condStore = false
     var append: AppendState?
+    /// Set once COMPRESS DEFLATE is in effect (RFC 4978): every byte after its OK goes through it.
+    var deflate: DeflateStreams?
+    /// When this session last pruned the full-text index of removed messages.
+    var lastIndexPrune: ContinuousClock.Instant?
 
     /// Output is written to the connection in pieces of about this size, and flushed before every read.
     static let outputChunk = 64 * 1024
 
     public init(connection: MailConnection, settings: IMAPServerSettings, store: any MailStore,
-                throttle: LoginThrottle = .shared, feed: MailboxChangeFeed = .shared, logger: Logger) {
+                throttle: LoginThrottle = .shared, feed: MailboxChangeFeed = .shared, quotas: (any QuotaLedger)? = nil,
+                logger: Logger) {
         self.connection = connection
         self.settings = settings
         self.store = store
         self.throttle = throttle
         self.feed = feed
+        self.quotas = quotas
         var logger = logger
         if settings.logIPAddresses, let address = connection.remoteAddress { logger[metadataKey: "client"] = "\(address)" }
         self.logger = logger
@@ -61,6 +69,12 @@ public final class IMAPSession {
     }
 
     var isRev2: Bool { enabled.contains("IMAP4REV2") }
+
+    /// The largest APPEND (RFC 7889): the server's limit, lowered by the account's plan (issue 7).
+    var appendLimit: Int {
+        let planLimit = account.flatMap { settings.messageSizePerPlan[$0.plan] } ?? Int.max
+        return max(0, min(settings.maximumMessageSize, planLimit))
+    }
 
     // MARK: Loop
 
@@ -97,7 +111,12 @@ public final class IMAPSession {
         while true {
             if let event = parser.next() { return event }
             try await flushOutput()
-            if parser.hasBufferedInput {
+            if let deflate {
+                // Compressed: lines cannot be found before inflating, so raw bytes are read (bounded, so
+                // a hostile stream cannot inflate without limit) and the parser finds the lines.
+                guard let bytes = try await connection.readBytes(max: DeflateStreams.maximumRead) else { return nil }
+                parser.append(try inflate(bytes, with: deflate))
+            } else if parser.hasBufferedInput {
                 guard let bytes = try await connection.readBytes(max: Self.outputChunk) else { return nil }
                 parser.append(bytes)
             } else {
@@ -153,7 +172,7 @@ public final class IMAPSession {
         case .syntax(let message): (status, code, text) = (.bad, .parse, "Syntax error: \(message)")
         case .lineTooLong: (status, code, text) = (.bad, .tooBig, "Command line too long")
         case .literalTooLarge: (status, code, text) = (.bad, .tooBig, "Literal too large")
-        case .messageTooLarge: (status, code, text) = (.no, .tooBig, "Message larger than APPENDLIMIT \(settings.maximumMessageSize)")
+        case .messageTooLarge: (status, code, text) = (.no, .tooBig, "Message larger than APPENDLIMIT \(appendLimit)")
         case .unsupportedCharset: (status, code, text) = (.no, .badCharset(["UTF-8", "US-ASCII"]), "Unsupported charset")
         }
         if error.isFatal {
@@ -216,8 +235,15 @@ public final class IMAPSession {
 
     func writeOutput(flush: Bool) async throws {
         guard !output.isEmpty || flush else { return }
-        let bytes = output
+        var bytes = output
         output.removeAll(keepingCapacity: output.capacity <= 4 * Self.outputChunk)
+        if let deflate {
+            do {
+                bytes = try deflate.compress(bytes)
+            } catch {
+                throw MailConnectionError.closed
+            }
+        }
         try await connection.write(bytes, flush: flush)
     }
 
@@ -237,8 +263,10 @@ public final class IMAPSession {
         }
         caps += ["IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "ENABLE", "SPECIAL-USE", "CREATE-SPECIAL-USE",
                  "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "ID", "LITERAL+", "SASL-IR", "ESEARCH", "SEARCHRES",
-                 "CONDSTORE", "APPENDLIMIT=\(settings.maximumMessageSize)", "STATUS=SIZE", "UTF8=ACCEPT", "BINARY",
-                 "MULTIAPPEND", "UNAUTHENTICATE", "WITHIN"]
+                 "CONDSTORE", "APPENDLIMIT=\(appendLimit)", "STATUS=SIZE", "UTF8=ACCEPT", "BINARY",
+                 "MULTIAPPEND", "WITHIN", "QUOTA", "QUOTA=RES-STORAGE"]
+        caps += ["SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]
+        if deflate == nil { caps.append("COMPRESS=DEFLATE") }
         return caps
     }
 
@@ -357,8 +385,19 @@ public final class IMAPSession {
             return try await status(tag, name, items)
         case .idle:
             return try await idle(tag)
-        case .compress, .getQuota, .getQuotaRoot, .setQuota, .sort, .thread:
-            return bad(tag, code: .cannot, "\(command.name) is not supported")
+        case .getQuota(let root):
+            return try await getQuota(tag, root: root)
+        case .getQuotaRoot(let name):
+            return try await getQuotaRoot(tag, name)
+        case .setQuota:
+            // RFC 9208 §4.1.3: limits come from the account's plan, set by the administrator.
+            return no(tag, code: .noPerm, "Quotas are set by the administrator")
+        case .compress(let algorithm):
+            return try await compress(tag, algorithm: algorithm)
+        case .sort(let sortCommand, let uid):
+            return try await sort(tag, sortCommand, uid: uid)
+        case .thread(let threadCommand, let uid):
+            return try await thread(tag, threadCommand, uid: uid)
         case .close:
             return try await closeMailbox(tag, expunge: true)
         case .unselect:
@@ -378,6 +417,33 @@ public final class IMAPSession {
         case .search(let searchCommand, let uid):
             return try await search(tag, searchCommand, uid: uid)
         }
+    }
+
+    /// Inflates compressed input; a corrupt stream ends the session (nothing after it can be trusted).
+    func inflate(_ bytes: [UInt8], with deflate: DeflateStreams) throws -> [UInt8] {
+        do {
+            return try deflate.decompress(bytes)
+        } catch {
+            logger.debug("IMAP compressed input invalid: \(error)")
+            throw MailConnectionError.closed
+        }
+    }
+
+    /// COMPRESS DEFLATE (RFC 4978 §3): the OK is the last uncompressed response.
+    func compress(_ tag: String, algorithm: String) async throws -> Outcome {
+        guard algorithm.uppercased() == "DEFLATE" else { return bad(tag, code: .cannot, "Unknown compression algorithm") }
+        if deflate != nil { return no(tag, code: .other("COMPRESSIONACTIVE", nil), "Compression is already active") }
+        let streams: DeflateStreams
+        do {
+            streams = try DeflateStreams()
+        } catch {
+            logger.error("IMAP COMPRESS setup failed: \(error)")
+            return no(tag, code: .serverBug, "Compression unavailable")
+        }
+        tagged(tag, .ok, text: "DEFLATE active")
+        try await flushOutput()
+        deflate = streams
+        return .proceed
     }
 
     /// Sends pending mailbox updates (where allowed) and `tag OK`.

@@ -75,7 +75,7 @@ public struct MailboxDelta: Sendable, Hashable {
 /// mod-sequences, copies that share the stored bytes, incremental mailbox deltas, and a cache of each
 /// message's MIME parse. Mailboxes are addressed by id once selected, so a rename by another session does
 /// not redirect a selected session's writes.
-public protocol IMAPAccountStore: AccountMailStore {
+public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
     /// Prepares the IMAP side tables and starts posting this account's changes on ``MailboxChangeFeed/shared``.
     /// Idempotent and cheap after the first call in a process.
     func prepareForIMAP() async throws
@@ -109,4 +109,57 @@ public protocol IMAPAccountStore: AccountMailStore {
 
     /// The file holding a message's bytes.
     func blobFilePath(_ blobID: String) -> String
+}
+
+/// The text of one stored message for the full-text index: decoded header field values and the decoded
+/// text of its text parts (RFC 9051 §6.4.4: TEXT searches both, BODY only the body).
+public struct SearchTextDocument: Sendable, Hashable {
+    public var blobID: String
+    public var header: String
+    public var body: String
+
+    public init(blobID: String, header: String, body: String) {
+        self.blobID = blobID
+        self.header = header
+        self.body = body
+    }
+}
+
+/// Messages a mailbox still needs indexed: their blobs (each once), and the UID the batch reaches.
+public struct UnindexedBatch: Sendable, Hashable {
+    public var blobIDs: [String]
+    /// The largest UID looked at; nil when no message is left to look at.
+    public var throughUID: UID?
+
+    public init(blobIDs: [String], throughUID: UID?) {
+        self.blobIDs = blobIDs
+        self.throughUID = throughUID
+    }
+}
+
+/// Which part of a message a full-text search looks at.
+public enum TextSearchScope: Sendable, Hashable {
+    /// SEARCH BODY: the body only.
+    case body
+    /// SEARCH TEXT: header and body.
+    case text
+}
+
+/// A per-account full-text index over stored messages, filled lazily: the server computes a message's text
+/// (it owns the MIME parser) and hands it in; the store keeps it keyed by blob, so copies share one entry.
+/// Matching is case-insensitive substring matching, as SEARCH needs.
+public protocol FullTextIndex: Sendable {
+    /// The next messages of the mailbox that are not indexed yet, in UID order, at most `limit` looked at.
+    func unindexedMessages(mailboxID: Int64, limit: Int) async throws -> UnindexedBatch
+    /// Adds documents and records that the mailbox is indexed through `throughUID`; blobs that no longer
+    /// exist are skipped (an expunge may have raced the indexing).
+    func addToIndex(_ documents: [SearchTextDocument], mailboxID: Int64, throughUID: UID) async throws
+    /// UIDs of the mailbox's indexed messages whose text contains `needle` (case-insensitive). Needles
+    /// shorter than ``minimumIndexedNeedle`` characters cannot be answered from the index.
+    func indexedUIDs(mailboxID: Int64, containing needle: String, scope: TextSearchScope) async throws -> Set<UID>
+    /// Drops index entries of blobs that no longer exist (removed by any path); returns how many.
+    @discardableResult
+    func pruneIndex() async throws -> Int
+    /// The shortest needle (in characters) the index answers.
+    var minimumIndexedNeedle: Int { get }
 }

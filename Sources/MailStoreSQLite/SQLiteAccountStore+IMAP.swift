@@ -8,6 +8,11 @@ import Synchronization
 ///   BODYSTRUCTURE, part offsets), filled on the first FETCH that needs it, so delivery stays fast and a
 ///   message is parsed at most once; shared by every copy of the blob.
 /// - index `imap_messages_modseq(mailbox_id, modseq)`: finds a session's changes without a scan.
+/// - `imap_fts(header, body)`: an FTS5 index with the trigram tokenizer (case-insensitive substring
+///   matching, as SEARCH TEXT/BODY need), one row per blob; `imap_fts_docs(blob_id, docid)` maps blobs to
+///   its rows, and `imap_fts_mailboxes(mailbox_id, indexed_uid)` records how far each mailbox is indexed
+///   (UIDs only grow, so "indexed through UID n" stays true). Filled lazily before a text search; rows of
+///   blobs removed by other paths (POP3, SMTP-side expunge) are pruned at the next search.
 /// They are created on first use by IMAP (`CREATE ... IF NOT EXISTS`), outside the store's migrator, so an
 /// older binary opening the same database is not confused by an unknown migration.
 extension SQLiteAccountStore: IMAPAccountStore {
@@ -23,7 +28,11 @@ extension SQLiteAccountStore: IMAPAccountStore {
                         CREATE TABLE IF NOT EXISTS imap_parse_cache(blob_id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
                         CREATE INDEX IF NOT EXISTS imap_messages_modseq ON messages(mailbox_id, modseq);
                         DELETE FROM imap_parse_cache WHERE blob_id NOT IN (SELECT id FROM blobs);
+                        CREATE VIRTUAL TABLE IF NOT EXISTS imap_fts USING fts5(header, body, tokenize = 'trigram');
+                        CREATE TABLE IF NOT EXISTS imap_fts_docs(blob_id TEXT PRIMARY KEY, docid INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
+                        CREATE TABLE IF NOT EXISTS imap_fts_mailboxes(mailbox_id INTEGER PRIMARY KEY, indexed_uid INTEGER NOT NULL);
                         """)
+                    _ = try Self.pruneIndex(db)
                 }
                 // Every write of this process to the account goes through this pool's writer (SMTP delivery,
                 // POP3, IMAP), so observing it feeds the change feed without touching those paths. The
@@ -188,11 +197,15 @@ extension SQLiteAccountStore: IMAPAccountStore {
                 try db.execute(sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?", arguments: [mailboxID])
             }
             let gone = try Self.releaseBlobs(db, blobs)
-            // The parse cache holds header text (subjects, addresses): it goes with the message.
-            for blob in gone { try db.execute(sql: "DELETE FROM imap_parse_cache WHERE blob_id = ?", arguments: [blob]) }
+            // The parse cache and the text index hold message text: they go with the message.
+            for blob in gone {
+                try db.execute(sql: "DELETE FROM imap_parse_cache WHERE blob_id = ?", arguments: [blob])
+                try Self.removeFromIndex(db, blob)
+            }
             return (removed, gone)
         }
         try await removeBlobFiles(orphaned)
+        try await purgeDeletedPagesIfNoBackup()
         return removed
     }
 
@@ -213,6 +226,80 @@ extension SQLiteAccountStore: IMAPAccountStore {
 
     public func blobFilePath(_ blobID: String) -> String {
         blobPath(blobID)
+    }
+}
+
+// MARK: Full-text index
+
+extension SQLiteAccountStore: FullTextIndex {
+    public var minimumIndexedNeedle: Int { 3 }
+
+    public func unindexedMessages(mailboxID: Int64, limit: Int) async throws -> UnindexedBatch {
+        try await pool.read { db in
+            let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_uid FROM imap_fts_mailboxes WHERE mailbox_id = ?",
+                                               arguments: [mailboxID]) ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.uid, m.blob_id, EXISTS(SELECT 1 FROM imap_fts_docs d WHERE d.blob_id = m.blob_id) AS indexed
+                FROM messages m WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?
+                """, arguments: [mailboxID, watermark, max(1, limit)])
+            var seen = Set<String>()
+            var blobs: [String] = []
+            for row in rows where !(row["indexed"] as Bool) {
+                let blob: String = row["blob_id"]
+                if seen.insert(blob).inserted { blobs.append(blob) }
+            }
+            let last = rows.last.map { UID(truncatingIfNeeded: $0["uid"] as Int64) }
+            return UnindexedBatch(blobIDs: blobs, throughUID: last)
+        }
+    }
+
+    public func addToIndex(_ documents: [SearchTextDocument], mailboxID: Int64, throughUID: UID) async throws {
+        try await pool.write { db in
+            let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM blobs WHERE id = ?) AND NOT EXISTS(SELECT 1 FROM imap_fts_docs WHERE blob_id = ?)")
+            let insertText = try db.cachedStatement(sql: "INSERT INTO imap_fts(header, body) VALUES (?, ?)")
+            let insertDoc = try db.cachedStatement(sql: "INSERT INTO imap_fts_docs(blob_id, docid) VALUES (?, ?)")
+            for document in documents {
+                guard try Bool.fetchOne(exists, arguments: [document.blobID, document.blobID]) == true else { continue }
+                try insertText.execute(arguments: [document.header, document.body])
+                try insertDoc.execute(arguments: [document.blobID, db.lastInsertedRowID])
+            }
+            try db.execute(sql: """
+                INSERT INTO imap_fts_mailboxes(mailbox_id, indexed_uid) SELECT id, ? FROM mailboxes WHERE id = ?
+                ON CONFLICT(mailbox_id) DO UPDATE SET indexed_uid = max(indexed_uid, excluded.indexed_uid)
+                """, arguments: [Int64(throughUID), mailboxID])
+        }
+    }
+
+    public func indexedUIDs(mailboxID: Int64, containing needle: String, scope: TextSearchScope) async throws -> Set<UID> {
+        // An FTS5 string is a phrase in double quotes, quotes doubled; with the trigram tokenizer a phrase
+        // matches as a case-insensitive substring. `body :` limits it to that column.
+        let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let query = scope == .body ? "body : " + phrase : phrase
+        return try await pool.read { db in
+            // The matching blobs form a set that SQLite probes while walking the mailbox's messages.
+            Set(try Int64.fetchAll(db, sql: """
+                SELECT uid FROM messages WHERE mailbox_id = ? AND blob_id IN (
+                    SELECT d.blob_id FROM imap_fts JOIN imap_fts_docs d ON d.docid = imap_fts.rowid WHERE imap_fts MATCH ?)
+                """, arguments: [mailboxID, query]).map { UID(truncatingIfNeeded: $0) })
+        }
+    }
+
+    @discardableResult
+    public func pruneIndex() async throws -> Int {
+        try await pool.write { db in try Self.pruneIndex(db) }
+    }
+
+    static func pruneIndex(_ db: Database) throws -> Int {
+        let stale = try String.fetchAll(db, sql: "SELECT blob_id FROM imap_fts_docs WHERE blob_id NOT IN (SELECT id FROM blobs)")
+        for blob in stale { try removeFromIndex(db, blob) }
+        try db.execute(sql: "DELETE FROM imap_fts_mailboxes WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
+        return stale.count
+    }
+
+    static func removeFromIndex(_ db: Database, _ blob: String) throws {
+        guard let docid = try Int64.fetchOne(db, sql: "DELETE FROM imap_fts_docs WHERE blob_id = ? RETURNING docid", arguments: [blob])
+        else { return }
+        try db.execute(sql: "DELETE FROM imap_fts WHERE rowid = ?", arguments: [docid])
     }
 }
 

@@ -41,8 +41,13 @@ struct ProtocolEndpoints {
                                                   quotas: store.quotas, protection: store.protection)
             result.append((listener, description))
         }
+        let defaultPlan = config.plans["standard"] ?? .standard
         let imapSettings = IMAPServerSettings(hostname: config.hostname, maximumMessageSize: config.limits.maxMessageSize,
-                                              temporaryDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses)
+                                              temporaryDirectory: spoolDirectory, logIPAddresses: config.privacy.logIPAddresses,
+                                              storagePerPlan: config.plans.mapValues(\.storage), defaultStorage: defaultPlan.storage,
+                                              bandwidthPerWeek: config.plans.mapValues(\.bandwidthPerWeek),
+                                              defaultBandwidth: defaultPlan.bandwidthPerWeek,
+                                              messageSizePerPlan: config.plans.mapValues(\.maxMessageSize))
         let imapLogger = Logger(label: "skjold.imap")
         let imapPorts: [(String, ListenAddress?, Bool, String)] = [
             ("imap", config.listen.imap, false, "IMAP, STARTTLS then LOGIN or AUTHENTICATE PLAIN"),
@@ -51,7 +56,8 @@ struct ProtocolEndpoints {
         for (name, address, implicitTLS, description) in imapPorts {
             guard let address else { continue }
             let listener = IMAPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
-                                                  tls: tls, settings: imapSettings, store: store, logger: imapLogger)
+                                                  tls: tls, settings: imapSettings, store: store, logger: imapLogger,
+                                                  quotas: store.quotas)
             result.append((listener, description))
         }
         let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses,

@@ -41,7 +41,7 @@ for c in ['IMAP4rev1', 'IMAP4rev2', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNS
           'LIST-EXTENDED', 'LIST-STATUS', 'CHILDREN', 'ID', 'LITERAL+', 'ESEARCH', 'SEARCHRES', 'CONDSTORE',
           'STATUS=SIZE', 'UTF8=ACCEPT']:
     assert c in caps, (c, caps)
-assert 'APPENDLIMIT=1048576' in caps and 'COMPRESS=DEFLATE' not in caps and 'QRESYNC' not in caps, caps
+assert 'APPENDLIMIT=1048576' in caps and 'COMPRESS=DEFLATE' in caps and 'QRESYNC' not in caps, caps
 assert ok(m.namespace())[0] == b'(("" "/")) NIL NIL'
 lines, t = raw(m, b'ID ("name" "imaplib")')
 assert lines[0].startswith(b'* ID ("name" "Skjold"'), lines

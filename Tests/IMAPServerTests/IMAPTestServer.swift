@@ -11,16 +11,20 @@ import Testing
 /// listener and an implicit-TLS one.
 final class IMAPTestServer: @unchecked Sendable {
     static let password = "correct horse battery staple 1"
+    static let tlsDirectory = NSTemporaryDirectory() + "skjold-imap-tls-" + UUID().uuidString
     static let sharedTLS: Result<ServerTLS, any Error> = Result {
-        try ServerTLS.selfSigned(hostname: "localhost", directory: NSTemporaryDirectory() + "skjold-imap-tls-" + UUID().uuidString)
+        try ServerTLS.selfSigned(hostname: "localhost", directory: tlsDirectory)
     }
+    /// The self-signed certificate, for clients that pin it (mbsync's CertificateFile).
+    static var certificatePath: String { tlsDirectory + "/cert.pem" }
     let directory: String
     let store: SQLiteMailStore
     let imap: MailListener
     let imaps: MailListener
     private var task: Task<Void, Never>?
 
-    init(maximumMessageSize: Int = 1 << 20, maximumErrors: Int = 8) async throws {
+    init(maximumMessageSize: Int = 1 << 20, maximumErrors: Int = 8, storage: Int64 = 10_000_000_000,
+         bandwidth: Int64 = 10_000_000_000, messageSizePerPlan: [String: Int] = [:]) async throws {
         directory = NSTemporaryDirectory() + "skjold-imap-" + UUID().uuidString
         store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
                                     plans: PlanCatalog(names: ["standard"], aliasLimits: ["standard": 100]), passwordCost: 10)
@@ -30,12 +34,13 @@ final class IMAPTestServer: @unchecked Sendable {
         logger.logLevel = .critical
         let tls = try Self.sharedTLS.get()
         let settings = IMAPServerSettings(hostname: "localhost", maximumErrors: maximumErrors, maximumMessageSize: maximumMessageSize,
-                                          temporaryDirectory: directory + "/spool")
+                                          temporaryDirectory: directory + "/spool", defaultStorage: storage,
+                                          defaultBandwidth: bandwidth, messageSizePerPlan: messageSizePerPlan)
         let throttle = LoginThrottle(maximumDelay: .milliseconds(200))
         imap = IMAPListeners.listener(name: "imap", host: "127.0.0.1", port: 0, implicitTLS: false, tls: tls, settings: settings,
-                                      store: store, logger: logger, throttle: throttle)
+                                      store: store, logger: logger, throttle: throttle, quotas: store.quotas)
         imaps = IMAPListeners.listener(name: "imaps", host: "127.0.0.1", port: 0, implicitTLS: true, tls: tls, settings: settings,
-                                       store: store, logger: logger, throttle: throttle)
+                                       store: store, logger: logger, throttle: throttle, quotas: store.quotas)
         try await imap.bind()
         try await imaps.bind()
         let listeners = [imap, imaps]
@@ -72,6 +77,32 @@ final class IMAPTestServer: @unchecked Sendable {
         let (status, output) = try await blocking { try runPython(IMAPTestServer.prelude + script, arguments) }
         #expect(status == 0, "\(output)")
         #expect(output.contains("ok"), "\(output)")
+    }
+
+    /// Like ``python(_:_:)``, and returns the script's output (for measured figures).
+    @discardableResult
+    func pythonOutput(_ script: String, _ extra: [String] = []) async throws -> String {
+        let arguments = [String(port), String(tlsPort), Self.password] + extra
+        let (status, output) = try await blocking { try runPython(IMAPTestServer.prelude + script, arguments) }
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("ok"), "\(output)")
+        return output
+    }
+
+    /// Stores many messages at once (concurrent deliveries share group commits).
+    func deliverMany(_ count: Int, to mailbox: String = "INBOX", _ text: @escaping @Sendable (Int) -> String) async throws {
+        let mail = try await mail()
+        var next = 0
+        while next < count {
+            let upper = min(count, next + 200)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in next..<upper {
+                    group.addTask { _ = try await mail.deliver(.bytes(Array(text(i).utf8)), to: mailbox, flags: [], internalDate: Date()) }
+                }
+                try await group.waitForAll()
+            }
+            next = upper
+        }
     }
 
     /// Shared helpers for the scripts: connections and a raw tagged exchange over an existing client.
