@@ -42,7 +42,7 @@ public final class LoginThrottle: Sendable {
     ///   - window: How long a failure counts.
     ///   - lockoutThreshold: Failures (per login or per address) after which attempts are refused.
     ///   - maximumDelay: Upper bound of the delay added to a failed attempt.
-    public init(window: Duration = .seconds(15 * 60), lockoutThreshold: Int = 20, maximumDelay: Duration = .seconds(8)) {
+    public init(window: Duration = .seconds(15 * 60), lockoutThreshold: Int = 10, maximumDelay: Duration = .seconds(2)) {
         self.window = window
         self.lockoutThreshold = max(1, lockoutThreshold)
         self.maximumDelay = maximumDelay

@@ -43,7 +43,7 @@ public struct SMTPServerSettings: Sendable {
                 inMemoryMessageLimit: Int = 1 << 20, maximumRecipients: Int = 100, maximumErrors: Int = 20,
                 maximumAuthFailures: Int = 10, idleTimeout: Duration = .seconds(300),
                 logIPAddresses: Bool = false, logEnvelopes: Bool = false, plans: [String: Plan] = Plan.builtIn,
-                burstRecipients: Int = 100, burstWindow: Duration = .seconds(600)) {
+                burstRecipients: Int = 1000, burstWindow: Duration = .seconds(600)) {
         self.role = role
         self.hostname = hostname
         self.maximumMessageSize = maximumMessageSize

@@ -127,7 +127,7 @@ public struct LimitsConfig: Sendable, Equatable {
 
     public static let defaultMaxMessageSize = 140 << 20
 
-    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize, burstRecipients: Int = 100, burstMinutes: Int = 10) {
+    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize, burstRecipients: Int = 1000, burstMinutes: Int = 10) {
         self.maxMessageSize = maxMessageSize
         self.burstRecipients = burstRecipients
         self.burstMinutes = burstMinutes

@@ -32,7 +32,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     init(maximumMessageSize: Int = 1 << 20, inMemoryLimit: Int = 64 * 1024, logIPAddresses: Bool = false,
-         plans: [String: Plan] = Plan.builtIn, burstRecipients: Int = 100) async throws {
+         plans: [String: Plan] = Plan.builtIn, burstRecipients: Int = 1000) async throws {
         directory = NSTemporaryDirectory() + "skjold-smtp-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
