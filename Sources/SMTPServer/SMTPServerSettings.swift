@@ -21,8 +21,12 @@ public struct SMTPServerSettings: Sendable {
     public var spoolDirectory: String
     /// Messages up to this size stay in memory while being received.
     public var inMemoryMessageLimit: Int
-    /// RCPT commands accepted per transaction (RFC 5321 §4.5.3.1.8: at least 100); more get 452 4.5.3.
+    /// RCPT commands accepted per transaction on the MX port (RFC 5321 §4.5.3.1.8: at least 100); more get
+    /// 452 4.5.3 and the sender retries them in another transaction.
     public var maximumRecipients: Int
+    /// The same for authenticated submission, where the daily outgoing allowance is the real limit: a user
+    /// may address a whole day's allowance in one message.
+    public var maximumSubmissionRecipients: Int
     /// Bad commands tolerated per session before `421 4.7.0`.
     public var maximumErrors: Int
     /// Failed AUTH attempts per session before `421 4.7.0`.
@@ -50,6 +54,7 @@ public struct SMTPServerSettings: Sendable {
         self.spoolDirectory = spoolDirectory
         self.inMemoryMessageLimit = inMemoryMessageLimit
         self.maximumRecipients = maximumRecipients
+        self.maximumSubmissionRecipients = max(maximumRecipients, 2000)
         self.maximumErrors = maximumErrors
         self.maximumAuthFailures = maximumAuthFailures
         self.idleTimeout = idleTimeout

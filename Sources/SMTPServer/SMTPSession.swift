@@ -294,7 +294,7 @@ public final class SMTPSession {
     private func rcpt(_ path: ForwardPath, _ params: RcptParameters) async throws -> Outcome {
         guard var current = envelope else { return try await error(.badSequence("Need MAIL before RCPT")) }
         if path.needsSMTPUTF8 && !current.smtpUTF8 { return try await error(.utf8AddressWithoutSMTPUTF8) }
-        guard current.recipients.count < settings.maximumRecipients else {
+        guard current.recipients.count < (account == nil ? settings.maximumRecipients : settings.maximumSubmissionRecipients) else {
             try await send(.tooManyRecipients)
             return .proceed
         }

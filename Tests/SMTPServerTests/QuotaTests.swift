@@ -55,6 +55,17 @@ for code, text in refused[:1]: print(code, text)
     }
 
     @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
+    func standardPlanRefusesThe501stRecipientOfTheDay() async throws {
+        let server = try await TestServer()  // built-in plans: standard = 500 recipients a day
+        defer { Task { await server.stop() } }
+        let (first, _) = try await submit(server, start: 0, count: 300)
+        let (second, refusal) = try await submit(server, start: 300, count: 201)
+        #expect(first == 300)
+        #expect(second == 200, "recipients 301...500 accepted, the 501st refused")
+        #expect(refusal.hasPrefix("450 4.7.0 Daily sending quota of 500 recipients reached."), "\(refusal)")
+    }
+
+    @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
     func concurrentSubmissionsCannotOvershoot() async throws {
         let server = try await TestServer(plans: Self.plans(outgoing: 30))
         defer { Task { await server.stop() } }
