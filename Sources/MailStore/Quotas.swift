@@ -69,4 +69,7 @@ public protocol AccountProtection: Sendable {
     func submissionPause(accountID: String) async throws -> (since: Date, reason: String)?
     /// Clears a pause (`skjold account unlock`).
     func unlock(_ address: String) async throws
+    /// Restricts the main password to the web: IMAP, POP3 and SMTP then accept app passwords only.
+    func setMainPasswordWebOnly(_ address: String, _ webOnly: Bool) async throws
+    func isMainPasswordWebOnly(accountID: String) async throws -> Bool
 }

@@ -82,4 +82,21 @@ extension SQLiteDirectory: AccountProtection {
             try db.execute(sql: "UPDATE accounts SET no_backup = ? WHERE id = ?", arguments: [noBackup, accountID])
         }
     }
+
+    public func setMainPasswordWebOnly(_ address: String, _ webOnly: Bool) async throws {
+        let account = try await requireAccount(address)
+        try await pool.write { db in
+            if webOnly {
+                try db.execute(sql: "INSERT OR IGNORE INTO account_web_only(account_id) VALUES (?)", arguments: [account.id])
+            } else {
+                try db.execute(sql: "DELETE FROM account_web_only WHERE account_id = ?", arguments: [account.id])
+            }
+        }
+    }
+
+    public func isMainPasswordWebOnly(accountID: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM account_web_only WHERE account_id = ?", arguments: [accountID]) == true
+        }
+    }
 }

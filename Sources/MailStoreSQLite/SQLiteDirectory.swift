@@ -94,6 +94,9 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v5-web-only") { db in
+            try db.execute(sql: "CREATE TABLE account_web_only(account_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+        }
         return m
     }()
 
@@ -364,10 +367,15 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                     try String.fetchOne(db, sql: "SELECT password_hash FROM app_passwords WHERE account_id = ? AND lookup = ?",
                                         arguments: [account.id, $0])
                 }
-                return (row["password_hash"], appHash, account)
+                // Main password restricted to the web: mail protocols accept app passwords only. The hash is
+                // still checked (and the answer thrown away) so the timing does not tell.
+                let webOnly = try Bool.fetchOne(db, sql: "SELECT 1 FROM account_web_only WHERE account_id = ?",
+                                                arguments: [account.id]) == true
+                return (webOnly ? "!" + (row["password_hash"] as String) : row["password_hash"], appHash, account)
             }
         }
-        guard let found, let hash = try? PasswordHash(encoded: found.hash) else {
+        let webOnly = found?.hash.hasPrefix("!") == true
+        guard let found, let hash = try? PasswordHash(encoded: webOnly ? String(found.hash.dropFirst()) : found.hash) else {
             try await BlockingIO.run { PasswordHash.burnEquivalentTime(password) }
             return nil
         }
@@ -376,7 +384,7 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
             return found.account
         }
         let ok = try await BlockingIO.run { hash.verify(password) }
-        return ok ? found.account : nil
+        return ok && !webOnly ? found.account : nil
     }
 
     public func senderAddresses(of account: Account) async throws -> [EmailAddress] {

@@ -101,8 +101,10 @@ struct AccountCommand: AsyncParsableCommand {
             let frees = outgoing.freesAt.map { "; frees up from \(AccountCommand.timestamp($0))" } ?? ""
             print("outgoing today: \(outgoing.used) of \(plan.outgoingPerDay + extras.outgoingPerDay) recipients in the last 24 h"
                   + extra(extras.outgoingPerDay > 0 ? "\(extras.outgoingPerDay)" : "") + frees)
-            print("bandwidth per week: \(ByteSize.format(plan.bandwidthPerWeek + extras.bandwidthPerWeek)) allowed"
-                  + extra(extras.bandwidthPerWeek > 0 ? ByteSize.format(extras.bandwidthPerWeek) : "") + " (not metered yet)")
+            let traffic = try await store.quotas.trafficUsage(accountID: account.id, now: Date())
+            let trafficFrees = traffic.freesAt.map { "; frees up from \(AccountCommand.timestamp($0))" } ?? ""
+            print("bandwidth this week: \(ByteSize.format(traffic.used)) of \(ByteSize.format(plan.bandwidthPerWeek + extras.bandwidthPerWeek))"
+                  + extra(extras.bandwidthPerWeek > 0 ? ByteSize.format(extras.bandwidthPerWeek) : "") + trafficFrees)
             print("message size: up to \(ByteSize.format(Int64(plan.maxMessageSize)))")
             print("aliases: \(aliases.joined(separator: ", "))")
             if let pause = try await store.protection.submissionPause(accountID: account.id) {
@@ -110,6 +112,8 @@ struct AccountCommand: AsyncParsableCommand {
             }
             let appPasswords = try await store.protection.appPasswords(account.address.given)
             print("app passwords: \(appPasswords.map(\.name).joined(separator: ", "))")
+            let webOnly = try await store.protection.isMainPasswordWebOnly(accountID: account.id)
+            print("main password: \(webOnly ? "web only (mail clients need an app password)" : "web and mail clients")")
             print("alias allowance: \(aliases.count) of \(plan.aliases) used")
             print("mailboxes:")
             for box in try await mail.mailboxes() {
@@ -137,9 +141,16 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(name: .customLong("extra-bandwidth"), help: "Bandwidth per week on top of the plan, e.g. 10GB.") var extraBandwidth: String?
         @Flag(name: .customLong("no-backup"), help: "Move the account under storage.nobackup_dir: never in a backup.") var noBackup = false
         @Flag(name: .customLong("backup"), help: "Move a No Backup account back into data_dir.") var backup = false
+        @Option(name: .customLong("main-password"),
+                help: "web-only: IMAP/POP3/SMTP accept app passwords only; everywhere: the main password works for mail too.")
+        var mainPassword: String?
 
         func run() async throws {
-            guard plan != nil || extraStorage != nil || extraOutgoing != nil || extraBandwidth != nil || noBackup || backup else {
+            if let mainPassword, !["web-only", "everywhere"].contains(mainPassword) {
+                throw CLIError(message: "--main-password: \"\(mainPassword)\" is neither web-only nor everywhere", code: 64)
+            }
+            guard plan != nil || extraStorage != nil || extraOutgoing != nil || extraBandwidth != nil || noBackup || backup
+                    || mainPassword != nil else {
                 throw CLIError(message: "nothing to change: give --plan, --extra-storage, --extra-outgoing, --extra-bandwidth, --no-backup or --backup",
                                code: 64)
             }
@@ -158,6 +169,7 @@ struct AccountCommand: AsyncParsableCommand {
             }
             if let plan { try await store.directory.setPlan(account.address.given, plan: plan) }
             if noBackup || backup { try await store.setNoBackup(account.address.given, noBackup) }
+            if let mainPassword { try await store.protection.setMainPasswordWebOnly(account.address.given, mainPassword == "web-only") }
             if storage != nil || bandwidth != nil || extraOutgoing != nil {
                 var extras = try await store.quotas.extras(ofAccount: account.id)
                 if let storage { extras.storage = storage }

@@ -157,6 +157,18 @@ except smtplib.SMTPAuthenticationError as e:
         }
     }
 
+    @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
+    func mainPasswordRestrictedToTheWeb() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let app = try await server.store.protection.addAppPassword("alice@example.test", name: "mail")
+        try await server.store.protection.setMainPasswordWebOnly("alice@example.test", true)
+        #expect(try await login(server, TestServer.password) == "login refused 535")
+        #expect(try await login(server, app) == "login ok")
+        try await server.store.protection.setMainPasswordWebOnly("alice@example.test", false)
+        #expect(try await login(server, TestServer.password) == "login ok")
+    }
+
     @Test func burstPausesSubmissionUntilUnlocked() async throws {
         let server = try await TestServer(burstRecipients: 5)
         defer { Task { await server.stop() } }
