@@ -68,6 +68,23 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
                     PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2-usage") { db in
+            // The storage quota's "used", kept by triggers in the same transaction as every insert and
+            // delete: reading it is one row, not a SUM over every message on each SMTP RCPT.
+            try db.execute(sql: """
+                CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL);
+                INSERT INTO usage(id, total) SELECT 1, COALESCE(SUM(size), 0) FROM messages;
+                CREATE TRIGGER usage_insert AFTER INSERT ON messages BEGIN
+                    UPDATE usage SET total = total + NEW.size WHERE id = 1;
+                END;
+                CREATE TRIGGER usage_delete AFTER DELETE ON messages BEGIN
+                    UPDATE usage SET total = total - OLD.size WHERE id = 1;
+                END;
+                CREATE TRIGGER usage_update AFTER UPDATE OF size ON messages BEGIN
+                    UPDATE usage SET total = total - OLD.size + NEW.size WHERE id = 1;
+                END;
+                """)
+        }
         return m
     }()
 
@@ -404,6 +421,6 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     }
 
     public func storageUsed() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM messages") ?? 0 }
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT total FROM usage WHERE id = 1") ?? 0 }
     }
 }

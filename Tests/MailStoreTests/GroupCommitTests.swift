@@ -305,3 +305,27 @@ enum FakeCommitError: Error, Equatable { case odd(Int) }
         }
     }
 }
+
+@Suite struct StorageUsageTests {
+    /// The trigger-kept total equals the sum of message sizes through deliveries, copies and expunges.
+    @Test func usageFollowsDeliveriesAndExpunges() async throws {
+        let directory = NSTemporaryDirectory() + "skjold-usage-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nb"),
+                                        plans: PlanCatalog(names: ["standard"], aliasLimits: ["standard": 10]), passwordCost: 10)
+        _ = try await store.directory.addDomain("example.test")
+        let account = try await store.directory.addAccount("u@example.test", password: "usage-password-1", plan: "standard", noBackup: false)
+        let mail = try await store.mail(for: account)
+        #expect(try await mail.storageUsed() == 0)
+        var receipts: [DeliveryReceipt] = []
+        for size in [100, 2000, 35] {
+            receipts.append(try await mail.deliver(.bytes([UInt8](repeating: 65, count: size)), to: "INBOX", flags: [], internalDate: Date()))
+        }
+        #expect(try await mail.storageUsed() == 2135)
+        try await mail.expunge(in: "INBOX", uids: [receipts[1].uid])
+        #expect(try await mail.storageUsed() == 135)
+        let reopened = try SQLiteMailStore(layout: store.layout, plans: PlanCatalog(names: ["standard"], aliasLimits: ["standard": 10]),
+                                           passwordCost: 10)
+        #expect(try await reopened.mail(for: account).storageUsed() == 135)
+    }
+}
