@@ -84,6 +84,32 @@ print('ok')
         #expect(String(decoding: queuedBytes, as: UTF8.self).hasPrefix("Received: from "))
     }
 
+    /// Repeated wrong passwords are answered 535 after a growing delay (the test throttle caps it at 0.6 s).
+    @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
+    func repeatedWrongPasswordsAreSlowedDown() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let script = #"""
+import smtplib, ssl, sys, time, base64
+port = int(sys.argv[1])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP_SSL('127.0.0.1', port, context=ctx, timeout=20)
+s.ehlo()
+times = []
+for i in range(4):
+    start = time.time()
+    code, _ = s.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\0bob@example.test\0wrong-%d' % i).decode())
+    times.append(time.time() - start)
+    assert code == 535, code
+assert times[-1] >= 0.4 and times[-1] > times[0] + 0.3, times
+print('ok', [round(t, 2) for t in times])
+"""#
+        let port = server.submissionsPort
+        let (status, output) = try await blocking { try runPython(script, [String(port)]) }
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("ok"))
+    }
+
     /// swaks, the admin's SMTP test tool, over STARTTLS and implicit TLS.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks"), "swaks not installed"))
     func swaksClient() async throws {
