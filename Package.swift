@@ -86,6 +86,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // Pure: DNS wire format (RFC 1035, 3596, 6698, 6891): message encoder and hostile-input-safe decoder.
+        .target(name: "DNSWire", swiftSettings: swiftSettings),
+        // Stub resolver for outbound delivery: UDP with TCP fallback, retries, CNAME chains, TTL cache.
+        .target(name: "DNSClient", dependencies: [
+            "DNSWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         // Benchmark: durable deliveries per second into the SQLite store (release build; not a test).
         .executableTarget(name: "StoreBench", dependencies: ["MailStore", "MailStoreSQLite"], path: "Benchmarks/StoreBench",
                           swiftSettings: swiftSettings),
@@ -126,6 +135,12 @@ let package = Package(
         .testTarget(name: "IMAPServerTests", dependencies: [
             "IMAPServer", "IMAPProtocol", "MIME", "MailStore", "MailStoreSQLite", "MailServerCore", "MailTesting",
             .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "DNSClientTests", dependencies: [
+            "DNSWire", "DNSClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         // Runs the built `skjold` binary: serve --dev, the admin CLI against a running server, real clients.
         // Also the admin tooling (backup/restore, export, erasure) through the binary and the Admin library.
