@@ -95,6 +95,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
+        // Pure: DKIM signing and verification (RFC 6376, RFC 8463); signs relaxed/relaxed, verifies all four c= forms.
+        .target(name: "DKIM", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         // Benchmark: durable deliveries per second into the SQLite store (release build; not a test).
         .executableTarget(name: "StoreBench", dependencies: ["MailStore", "MailStoreSQLite"], path: "Benchmarks/StoreBench",
                           swiftSettings: swiftSettings),
@@ -141,6 +146,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "DKIMTests", dependencies: [
+            "DKIM",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         // Runs the built `skjold` binary: serve --dev, the admin CLI against a running server, real clients.
         // Also the admin tooling (backup/restore, export, erasure) through the binary and the Admin library.
