@@ -77,6 +77,7 @@ let package = Package(
         // Composition root: configuration, storage, TLS and listeners wired into one ServiceGroup.
         .target(name: "SkjoldServer", dependencies: [
             "SkjoldConfig", "MailStore", "MailStoreSQLite", "MailServerCore", "SMTPServer", "POP3Server", "IMAPServer",
+            "Delivery", "DNSClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
@@ -100,13 +101,29 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        // Outbound SMTP client: STARTTLS whenever offered, PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, AUTH for a smarthost.
+        .target(name: "SMTPClient", dependencies: [
+            "SMTPProtocol", "MailServerCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: swiftSettings),
+        // Outbound delivery: queue runner, routing (relay, routes, MX), DKIM signing, delivery status notifications.
+        .target(name: "Delivery", dependencies: [
+            "MailStore", "SkjoldConfig", "DNSClient", "SMTPClient", "DKIM", "MIME",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
         // Benchmark: durable deliveries per second into the SQLite store (release build; not a test).
         .executableTarget(name: "StoreBench", dependencies: ["MailStore", "MailStoreSQLite"], path: "Benchmarks/StoreBench",
                           swiftSettings: swiftSettings),
         // Test support only: a blocking loopback protocol client and helpers to run real clients (python3, swaks).
         .target(name: "MailTesting", swiftSettings: swiftSettings),
         .executableTarget(name: "skjold", dependencies: [
-            "SkjoldConfig", "MailStore", "MailStoreSQLite", "SkjoldServer", "Admin",
+            "SkjoldConfig", "MailStore", "MailStoreSQLite", "SkjoldServer", "Admin", "Delivery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,6 +168,15 @@ let package = Package(
             "DKIM",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "SMTPClientTests", dependencies: [
+            "SMTPClient", "SMTPProtocol", "MailServerCore", "MailTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: [
+            "Delivery", "DNSClient", "MailStore", "SkjoldConfig",
         ], swiftSettings: swiftSettings),
         // Runs the built `skjold` binary: serve --dev, the admin CLI against a running server, real clients.
         // Also the admin tooling (backup/restore, export, erasure) through the binary and the Admin library.

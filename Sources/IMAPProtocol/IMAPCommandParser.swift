@@ -131,7 +131,12 @@ public struct IMAPCommandParser: Sendable {
     /// The command assembled so far: finished lines (each followed by CRLF and its literal payload).
     private var command: [UInt8] = []
     private var append: AppendContext?
+    /// A second event owed for a too-long line that arrived whole (see ``next()``).
+    private var pendingEvent: IMAPCommandEvent?
 
+    /// How much of a dropped line's end is examined for a literal announcement. While its LF has not come
+    /// one more octet is kept, for a CR that may turn out to end the line, so the same octets are examined
+    /// however the line was split into reads.
     private static let tailLength = 32
 
     public init(limits: Limits = Limits(), utf8Enabled: Bool = false) {
@@ -143,7 +148,9 @@ public struct IMAPCommandParser: Sendable {
     public var bufferedByteCount: Int { input.count - head }
 
     /// True when unconsumed input or a partial command is held (check after STARTTLS / COMPRESS).
-    public var hasBufferedInput: Bool { bufferedByteCount > 0 || !command.isEmpty || state != .line(.command) }
+    public var hasBufferedInput: Bool {
+        bufferedByteCount > 0 || !command.isEmpty || state != .line(.command) || pendingEvent != nil
+    }
 
     /// True while an APPEND command is between its first `.appendMessage` and `.appendEnd`.
     public var isAppendInProgress: Bool { append != nil }
@@ -170,6 +177,7 @@ public struct IMAPCommandParser: Sendable {
         state = .line(.command)
         command = []
         append = nil
+        pendingEvent = nil
     }
 
     /// Reads the next line as a SASL response (RFC 9051 §6.2.2) instead of a command.
@@ -203,6 +211,10 @@ public struct IMAPCommandParser: Sendable {
 
     /// The next event, or nil when more input is needed.
     public mutating func next() -> IMAPCommandEvent? {
+        if let event = pendingEvent {
+            pendingEvent = nil
+            return event
+        }
         while true {
             switch state {
             case .line(let mode):
@@ -213,12 +225,13 @@ public struct IMAPCommandParser: Sendable {
                 head = lf + 1
                 scanFrom = head
                 if line.count > limits.maximumLineLength {
-                    let tag = mode == .command ? currentTag(line) : nil
+                    let tag = mode == .command ? tagOfLongLine(line) : nil
                     failCommand()
-                    var error = IMAPParseError(.lineTooLong, tag: tag)
+                    // Whatever the line's end implies (a literal to skip, or framing lost) is reported after
+                    // the line error, as it is when the line is dropped piecemeal and its end seen later.
                     state = .discardLine(tail: Array(line.suffix(Self.tailLength)))
-                    if case .error(let lost)? = finishDiscardedLine() { error.isFatal = lost.isFatal }
-                    return .error(error)
+                    pendingEvent = finishDiscardedLine()
+                    return .error(IMAPParseError(.lineTooLong, tag: tag))
                 }
                 switch mode {
                 case .authenticationResponse:
@@ -271,15 +284,19 @@ public struct IMAPCommandParser: Sendable {
 
             case .discardLine(var tail):
                 guard let lf = input[head...].firstIndex(of: ASCII.lf) else {
-                    tail = Array((tail + input[max(head, input.count - Self.tailLength)...]).suffix(Self.tailLength))
+                    tail = Array((tail + input[max(head, input.count - Self.tailLength - 1)...]).suffix(Self.tailLength + 1))
                     head = input.count
                     state = .discardLine(tail: tail)
                     return nil
                 }
                 var end = lf
-                if end > head && input[end - 1] == ASCII.cr { end -= 1 }
-                tail = Array((tail + input[max(head, end - Self.tailLength)..<end]).suffix(Self.tailLength))
-                if end == head, let last = tail.last, last == ASCII.cr { tail.removeLast() }
+                if end > head && input[end - 1] == ASCII.cr {
+                    end -= 1
+                } else if end == head, tail.last == ASCII.cr {
+                    // The LF starts this read; the CR before it ended an earlier one.
+                    tail.removeLast()
+                }
+                tail = Array((tail + input[max(head, end - Self.tailLength - 1)..<end]).suffix(Self.tailLength + 1))
                 head = lf + 1
                 scanFrom = head
                 state = .discardLine(tail: tail)
@@ -303,9 +320,9 @@ public struct IMAPCommandParser: Sendable {
         let pending = input[head...]
         // One octet of slack for the CR that may precede the LF.
         guard pending.count > limits.maximumLineLength + 1 else { return nil }
-        let tag = mode == .command ? currentTag(pending) : nil
+        let tag = mode == .command ? tagOfLongLine(pending) : nil
         failCommand()
-        state = .discardLine(tail: Array(pending.suffix(Self.tailLength)))
+        state = .discardLine(tail: Array(pending.suffix(Self.tailLength + 1)))
         head = input.count
         scanFrom = head
         return .error(IMAPParseError(.lineTooLong, tag: tag))
@@ -315,7 +332,7 @@ public struct IMAPCommandParser: Sendable {
     /// a synchronising one will not be sent (no continuation was given).
     private mutating func finishDiscardedLine() -> IMAPCommandEvent? {
         guard case .discardLine(let tail) = state else { return nil }
-        if let marker = LiteralMarker.find(in: tail[...]), !marker.synchronizing {
+        if let marker = LiteralMarker.find(in: tail.suffix(Self.tailLength)), !marker.synchronizing {
             guard let size = marker.size else {
                 state = .line(.command)
                 return .error(IMAPParseError(.literalTooLarge(nil), tag: nil, isFatal: true))
@@ -331,6 +348,17 @@ public struct IMAPCommandParser: Sendable {
     private func currentTag(_ line: ArraySlice<UInt8>) -> String? {
         if let append { return append.tag }
         return CommandGrammar.extractTag(command.isEmpty ? line : command[...])
+    }
+
+    /// The tag for a line refused as too long. Such a line is seen whole when its LF came in the same read,
+    /// and only as its first `maximumLineLength + 2` octets or more otherwise; so only its first
+    /// `maximumLineLength` octets are used, and the tag must end with SP inside them. Else a tag longer than
+    /// the limit would be reported cut short or whole depending on how the input was split.
+    private func tagOfLongLine(_ line: ArraySlice<UInt8>) -> String? {
+        guard append == nil, command.isEmpty else { return currentTag(line) }
+        let window = line.prefix(limits.maximumLineLength)
+        guard let space = window.firstIndex(of: ASCII.space) else { return nil }
+        return CommandGrammar.extractTag(window[..<space])
     }
 
     private mutating func failCommand() {

@@ -59,7 +59,8 @@ public enum IMAPListeners {
     public static func listener(name: String, host: String, port: Int, implicitTLS: Bool, tls: ServerTLS,
                                 settings: IMAPServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, feed: MailboxChangeFeed = .shared,
-                                quotas: (any QuotaLedger)? = nil, maxConnections: Int = 5000, maxConnectionsPerAddress: Int = 100) -> MailListener {
+                                quotas: (any QuotaLedger)? = nil, maxConnections: Int = 5000, maxConnectionsPerAddress: Int = 100,
+                                deadlines: ClientDeadlines = ClientDeadlines()) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
             implicitTLS: implicitTLS ? tls : nil,
@@ -67,6 +68,9 @@ public enum IMAPListeners {
             maxConnections: maxConnections,
             maxConnectionsPerAddress: maxConnectionsPerAddress,
             idleTimeout: settings.loginTimeout,
+            handshakeTimeout: deadlines.handshakeTimeout,
+            commandTimeout: deadlines.commandTimeout,
+            minimumDataRate: deadlines.minimumDataRate,
             logger: logger,
             refusal: { _ in ResponseEncoder().encode(.untaggedStatus(.bye, code: .unavailable, text: "Too many connections, try again later")) }
         ) { connection in

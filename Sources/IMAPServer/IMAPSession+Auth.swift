@@ -93,6 +93,7 @@ extension IMAPSession {
         self.account = account
         parser.limits.maximumAppendSize = UInt64(appendLimit)
         subscription = feed.subscribe(accountID: account.id)
+        if let mail { BackgroundIndexer.shared.watch(mail, accountID: account.id, feed: feed, logger: logger) }
         state = .authenticated
         connection.idleTimeout = settings.idleTimeout
         tagged(tag, .ok, code: .capability(capabilities), text: "Logged in")

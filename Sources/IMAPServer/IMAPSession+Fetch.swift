@@ -35,45 +35,78 @@ extension IMAPSession {
         if !indices.isEmpty, attrs.contains(where: Self.sendsContent), let refusal = await bandwidthRefusal() {
             return no(tag, code: .limit, refusal)
         }
-        var records: [UID: MessageRecord] = [:]
-        if !indices.isEmpty {
-            let ranges = NumberSet(indices.map { box.uid(at: $0) }).ranges
-            for record in try await mail.messages(mailboxID: box.id, uids: ranges) { records[record.uid] = record }
-        }
-        if let since = modifiers.changedSince { records = records.filter { $0.value.modSeq > since } }
+        // In chunks: one read for the records and one for the cached parses of each, instead of one store
+        // round trip per message, and memory bounded on large mailboxes.
+        let parse = attrs.contains(where: Self.needsParse)
+        var wire = FlagWireCache()
+        var sent: Int64 = 0
+        var start = 0
+        while start < indices.count {
+            let chunk = indices[start..<min(indices.count, start + Self.fetchChunk)]
+            start = chunk.endIndex
+            var records = try await mail.messages(mailboxID: box.id, uids: NumberSet(chunk.map { box.uid(at: $0) }).ranges)
+            if let since = modifiers.changedSince { records.removeAll { $0.modSeq <= since } }
 
-        // RFC 9051 §6.4.5: BODY[...] (not PEEK), BINARY[...], RFC822 and RFC822.TEXT set \Seen.
-        var seenNow = Set<UID>()
-        if !box.readOnly, attrs.contains(where: \.setsSeen) {
-            let unseen = records.values.filter { !$0.flags.contains("\\Seen") }.map(\.uid).sorted()
-            if !unseen.isEmpty {
-                let result = try await mail.updateFlags(mailboxID: box.id, uids: unseen, change: .add, flags: ["\\Seen"],
-                                                        unchangedSince: nil)
-                for state in result.states {
-                    records[state.uid]?.flags = state.flags
-                    records[state.uid]?.modSeq = state.modSeq
-                    if let i = box.index(of: state.uid) { box.update(index: i, flags: state.flags, modSeq: state.modSeq) }
-                    seenNow.insert(state.uid)
+            // RFC 9051 §6.4.5: BODY[...] (not PEEK), BINARY[...], RFC822 and RFC822.TEXT set \Seen.
+            var seenNow = Set<UID>()
+            if !box.readOnly, attrs.contains(where: \.setsSeen) {
+                let unseen = records.filter { !$0.flags.contains("\\Seen") }.map(\.uid)
+                if !unseen.isEmpty {
+                    let result = try await mail.updateFlags(mailboxID: box.id, uids: unseen, change: .add, flags: ["\\Seen"],
+                                                            unchangedSince: nil)
+                    var states: [UID: MessageFlagState] = [:]
+                    for state in result.states { states[state.uid] = state }
+                    for i in records.indices {
+                        guard let state = states[records[i].uid] else { continue }
+                        records[i].flags = state.flags
+                        records[i].modSeq = state.modSeq
+                        if let index = box.index(of: state.uid) { box.update(index: index, flags: state.flags, modSeq: state.modSeq) }
+                        seenNow.insert(state.uid)
+                    }
+                    box.tookOwnChange(result.modSeq)
                 }
+                selected = box
             }
+
+            let cachedParses = parse ? try await mail.cachedParses(blobIDs: records.map(\.blobID)) : [:]
+            var newParses: [String: [UInt8]] = [:]
+            // Both ascending by UID: walk them together.
+            var next = records.startIndex
+            for index in chunk {
+                let uid = box.uid(at: index)
+                while next < records.endIndex, records[next].uid < uid { next += 1 }
+                guard next < records.endIndex, records[next].uid == uid else { continue }
+                let record = records[next]
+                let items: [FetchItem]
+                var mapped: MappedMessage?
+                do {
+                    items = try prepare(attrs, for: record, cachedParse: cachedParses[record.blobID], newParses: &newParses,
+                                        mapped: &mapped, addFlags: seenNow.contains(record.uid), wire: &wire)
+                } catch let refusal as FetchRefusal {
+                    await recordTraffic(sent)
+                    await storeParses(newParses, in: mail)
+                    return no(tag, code: refusal.code, refusal.text)
+                }
+                sent &+= try await write(items, sequenceNumber: UInt32(index + 1), mapped: mapped)
+            }
+            await storeParses(newParses, in: mail)
         }
         selected = box
-
-        var sent: Int64 = 0
-        for index in indices {
-            guard let record = records[box.uid(at: index)] else { continue }
-            let items: [FetchItem]
-            var mapped: MappedMessage?
-            do {
-                items = try await prepare(attrs, for: record, mapped: &mapped, addFlags: seenNow.contains(record.uid))
-            } catch let refusal as FetchRefusal {
-                await recordTraffic(sent)
-                return no(tag, code: refusal.code, refusal.text)
-            }
-            sent &+= try await write(items, sequenceNumber: UInt32(index + 1), mapped: mapped)
-        }
         await recordTraffic(sent)
         return try await complete(tag, .fetch(set, attributes, modifiers, uid: uid))
+    }
+
+    /// Messages per store round trip in FETCH.
+    static let fetchChunk = 1000
+
+    /// Keeps the parses computed by a FETCH, so later ones read them; a failure costs only a re-parse.
+    private func storeParses(_ parses: [String: [UInt8]], in mail: any IMAPAccountStore) async {
+        guard !parses.isEmpty else { return }
+        do {
+            try await mail.storeCachedParses(parses)
+        } catch {
+            logger.debug("IMAP parse cache write failed: \(error)")
+        }
     }
 
     private static func needsParse(_ attribute: FetchAttribute) -> Bool {
@@ -81,6 +114,15 @@ extension IMAPSession {
         case .envelope, .bodyStructure, .binary, .binarySize, .rfc822Header, .rfc822Text: return true
         case .bodySection(let spec, _, _): return spec != .whole
         case .uid, .flags, .internalDate, .rfc822Size, .modSeq, .rfc822: return false
+        }
+    }
+
+    /// Attributes that need the part tree of the parse, not only its rendered ENVELOPE and BODYSTRUCTURE.
+    private static func needsTree(_ attribute: FetchAttribute) -> Bool {
+        switch attribute {
+        case .binary, .binarySize, .rfc822Header, .rfc822Text: return true
+        case .bodySection(let spec, _, _): return spec != .whole
+        case .uid, .flags, .internalDate, .rfc822Size, .modSeq, .rfc822, .envelope, .bodyStructure: return false
         }
     }
 
@@ -105,30 +147,52 @@ extension IMAPSession {
     }
 
     /// Everything that can fail (reading, parsing) happens here, before any byte of the response is queued.
-    private func prepare(_ attrs: [FetchAttribute], for record: MessageRecord, mapped: inout MappedMessage?,
-                         addFlags: Bool) async throws -> [FetchItem] {
+    private func prepare(_ attrs: [FetchAttribute], for record: MessageRecord, cachedParse: [UInt8]?,
+                         newParses: inout [String: [UInt8]], mapped: inout MappedMessage?, addFlags: Bool,
+                         wire: inout FlagWireCache) throws -> [FetchItem] {
         let mail = try requireMail()
         if attrs.contains(where: Self.needsBytes) {
             mapped = try MappedMessage(path: mail.blobFilePath(record.blobID))
         }
         var cache: IMAPMessageCache?
-        if attrs.contains(where: Self.needsParse) {
-            cache = try await parsedMessage(record, mapped: &mapped)
+        var rendered: RenderedParse?
+        if !attrs.contains(where: Self.needsTree), let cachedParse, let head = RenderedParse(cachedParse) {
+            // ENVELOPE / BODYSTRUCTURE only: the rendered bytes at the head of the cache suffice.
+            rendered = head
+        } else if attrs.contains(where: Self.needsParse) {
+            if let cachedParse, let decoded = IMAPMessageCache(compact: cachedParse) {
+                cache = decoded
+            } else {
+                // Not cached yet (or unreadable): parsed now, and cached with the chunk's others.
+                let message = try mapped ?? MappedMessage(path: mail.blobFilePath(record.blobID))
+                mapped = message
+                let parsed = IMAPMessageCache(parsing: message.buffer)
+                newParses[record.blobID] = parsed.compactEncoded()
+                cache = parsed
+            }
         }
         let utf8 = encoder.utf8Enabled
         var items: [FetchItem] = []
+        items.reserveCapacity(attrs.count + 1)
         for attribute in attrs {
             switch attribute {
             case .uid: items.append(.value(.uid(record.uid)))
-            case .flags: items.append(.value(.flags(IMAPFlags.wire(record.flags))))
+            case .flags: items.append(.value(.flags(wire.flags(record.flags))))
             case .internalDate:
                 items.append(.value(.internalDate(IMAPDateTime(secondsSince1970: Int64(record.internalDate.timeIntervalSince1970)))))
             case .rfc822Size: items.append(.value(.rfc822Size(UInt64(clamping: record.size))))
             case .modSeq: items.append(.value(.modSeq(record.modSeq)))
             case .envelope:
-                if let cache { items.append(.value(.envelope(encoded: cache.envelope(utf8: utf8)))) }
+                if let rendered {
+                    items.append(.value(.envelope(encoded: rendered.envelope(utf8: utf8))))
+                } else if let cache {
+                    items.append(.value(.envelope(encoded: cache.envelope(utf8: utf8))))
+                }
             case .bodyStructure(let extensible):
-                if let cache {
+                if let rendered {
+                    items.append(.value(.bodyStructure(encoded: extensible ? rendered.bodyStructure(utf8: utf8) : rendered.body(utf8: utf8),
+                                                       extensible: extensible)))
+                } else if let cache {
                     items.append(.value(.bodyStructure(encoded: extensible ? cache.bodyStructure(utf8: utf8) : cache.body(utf8: utf8),
                                                        extensible: extensible)))
                 }
@@ -150,25 +214,8 @@ extension IMAPSession {
                 items.append(.value(.binarySize(part: part, size: UInt64(decoded.count))))
             }
         }
-        if addFlags, !attrs.contains(.flags) { items.append(.value(.flags(IMAPFlags.wire(record.flags)))) }
+        if addFlags, !attrs.contains(.flags) { items.append(.value(.flags(wire.flags(record.flags)))) }
         return items
-    }
-
-    /// The message's parse: from the store's cache, else parsed now and cached for next time.
-    private func parsedMessage(_ record: MessageRecord, mapped: inout MappedMessage?) async throws -> IMAPMessageCache {
-        let mail = try requireMail()
-        if let data = try await mail.cachedParse(blobID: record.blobID), let cache = IMAPMessageCache(compact: data) {
-            return cache
-        }
-        let message = try mapped ?? MappedMessage(path: mail.blobFilePath(record.blobID))
-        mapped = message
-        let cache = IMAPMessageCache(parsing: message.buffer)
-        do {
-            try await mail.storeCachedParse(blobID: record.blobID, cache.compactEncoded())
-        } catch {
-            logger.debug("IMAP parse cache write failed: \(error)")
-        }
-        return cache
     }
 
     private func section(_ spec: SectionSpec, cache: IMAPMessageCache?, mapped: MappedMessage?) -> SectionContent {
@@ -255,4 +302,75 @@ extension IMAPSession {
         try await writeIfLarge()
         return sent
     }
+}
+
+/// Wire flags of the flag sets one command meets: a mailbox has few distinct sets, so each is ordered and
+/// converted once instead of once per message.
+struct FlagWireCache {
+    private var known: [Set<String>: [Flag]] = [:]
+
+    mutating func flags(_ names: Set<String>) -> [Flag] {
+        if let hit = known[names] { return hit }
+        let wire = IMAPFlags.wire(names)
+        // Bounded: keywords could make every set distinct.
+        if known.count < 256 { known[names] = wire }
+        return wire
+    }
+}
+
+/// The rendered FETCH items at the head of a cached parse, read without decoding the MIME tree that
+/// follows them: all a FETCH of ENVELOPE or BODYSTRUCTURE over many messages needs. The layout is that of
+/// ``IMAPMessageCache/compactEncoded()`` version 1 (a version byte; ENVELOPE, BODYSTRUCTURE and BODY as
+/// LEB128-length-prefixed bytes; then each UTF-8 variant as a presence byte and, if present, the same);
+/// anything else gives nil and the caller decodes the whole cache.
+struct RenderedParse {
+    private(set) var envelope: ArraySlice<UInt8> = []
+    private(set) var bodyStructure: ArraySlice<UInt8> = []
+    private(set) var body: ArraySlice<UInt8> = []
+    private(set) var envelopeUTF8: ArraySlice<UInt8>?
+    private(set) var bodyStructureUTF8: ArraySlice<UInt8>?
+    private(set) var bodyUTF8: ArraySlice<UInt8>?
+
+    init?(_ data: [UInt8]) {
+        var pos = data.startIndex
+        guard pos < data.endIndex, data[pos] == 1 else { return nil }
+        pos += 1
+        func bytes() -> ArraySlice<UInt8>? {
+            var length = 0
+            var shift = 0
+            while true {
+                guard pos < data.endIndex, shift < 35 else { return nil }
+                let byte = data[pos]
+                pos += 1
+                length |= Int(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            guard length <= data.endIndex - pos else { return nil }
+            defer { pos += length }
+            return data[pos..<(pos + length)]
+        }
+        func optionalBytes() -> ArraySlice<UInt8>?? {
+            guard pos < data.endIndex, data[pos] <= 1 else { return nil }
+            pos += 1
+            if data[pos - 1] == 0 { return .some(nil) }
+            return bytes().map { .some($0) }
+        }
+        guard let envelope = bytes(), let bodyStructure = bytes(), let body = bytes(),
+              let envelopeUTF8 = optionalBytes(), let bodyStructureUTF8 = optionalBytes(), let bodyUTF8 = optionalBytes()
+        else { return nil }
+        self.envelope = envelope
+        self.bodyStructure = bodyStructure
+        self.body = body
+        self.envelopeUTF8 = envelopeUTF8
+        self.bodyStructureUTF8 = bodyStructureUTF8
+        self.bodyUTF8 = bodyUTF8
+    }
+
+    /// As ``IMAPMessageCache/envelope(utf8:)``.
+    func envelope(utf8: Bool) -> [UInt8] { Array(utf8 ? (envelopeUTF8 ?? envelope) : envelope) }
+    /// As ``IMAPMessageCache/bodyStructure(utf8:)``.
+    func bodyStructure(utf8: Bool) -> [UInt8] { Array(utf8 ? (bodyStructureUTF8 ?? bodyStructure) : bodyStructure) }
+    /// As ``IMAPMessageCache/body(utf8:)``.
+    func body(utf8: Bool) -> [UInt8] { Array(utf8 ? (bodyUTF8 ?? body) : body) }
 }

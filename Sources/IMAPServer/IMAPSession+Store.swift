@@ -38,6 +38,7 @@ extension IMAPSession {
             untagged(.fetch(UInt32(i + 1), values))
             try await writeIfLarge()
         }
+        box.tookOwnChange(result.modSeq)
         selected = box
         var code: ResponseCode?
         if !result.modified.isEmpty {

@@ -85,7 +85,7 @@ public final class IMAPSession {
             try await flushOutput()
             try await loop()
         } catch MailConnectionError.timeout {
-            untagged(.bye, text: "Autologout; idle for too long")
+            untagged(.bye, text: "Autologout; idle or too slow")
             try? await flushOutput()
         } catch MailConnectionError.shuttingDown {
             untagged(.bye, code: .unavailable, text: "Server shutting down, try again later")
@@ -117,10 +117,13 @@ public final class IMAPSession {
                 guard let bytes = try await connection.readBytes(max: DeflateStreams.maximumRead) else { return nil }
                 parser.append(try inflate(bytes, with: deflate))
             } else if parser.hasBufferedInput {
+                // Inside a command (a literal): it must keep up the minimum data rate (slow-client defence).
+                connection.beginTransfer()
                 guard let bytes = try await connection.readBytes(max: Self.outputChunk) else { return nil }
                 parser.append(bytes)
             } else {
                 // At a command boundary: a line read that graceful shutdown may interrupt.
+                connection.endTransfer()
                 switch try await connection.readLine(maxLength: parser.limits.maximumLineLength + 2) {
                 case .line(let bytes):
                     parser.append(bytes)

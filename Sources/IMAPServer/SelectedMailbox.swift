@@ -100,6 +100,14 @@ struct SelectedMailbox {
         modSeqs[index] = modSeq
     }
 
+    /// Takes in this session's own flag change, which the store gave `modSeq`. When that directly follows
+    /// the mod-sequence this view is current to, no other change can lie between them (mod-sequences of
+    /// changes are unique and increasing, RFC 7162 §3.1), so the view is current to `modSeq` without
+    /// reading the mailbox's changes back.
+    mutating func tookOwnChange(_ modSeq: ModSeq?) {
+        if let modSeq, modSeq == knownModSeq &+ 1 { knownModSeq = modSeq }
+    }
+
     mutating func append(_ record: MessageRecord) {
         uids.append(record.uid)
         flags.append(record.flags)

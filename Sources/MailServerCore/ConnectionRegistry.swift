@@ -11,7 +11,12 @@ public enum ConnectionRefusal: Sendable, Equatable {
 final class ConnectionRegistry: Sendable {
     enum Admission: Equatable {
         case admitted
+        /// Send the refusal reply, then close.
         case refused(ConnectionRefusal)
+        /// Over the cap while `maxRefusing` refusals are already in progress (a flood, or a flood of
+        /// TLS clients that never finish the handshake the refusal needs): close without a word, so the
+        /// refusals themselves cannot use up tasks and file descriptors without bound.
+        case dropped
     }
 
     /// Aggregate counters, logged when the listener stops.
@@ -24,6 +29,8 @@ final class ConnectionRegistry: Sendable {
 
     private struct State {
         var sessions = 0
+        /// Connections being refused (reply not yet sent, or TLS handshake for it in progress).
+        var refusing = 0
         var perAddress: [String: Int] = [:]
         /// Every connection the listener is handling, admitted or being refused.
         var open: [ObjectIdentifier: MailConnection] = [:]
@@ -35,11 +42,13 @@ final class ConnectionRegistry: Sendable {
 
     private let maxConnections: Int
     private let maxConnectionsPerAddress: Int
+    private let maxRefusing: Int
     private let state = LockedBox(State())
 
-    init(maxConnections: Int, maxConnectionsPerAddress: Int) {
+    init(maxConnections: Int, maxConnectionsPerAddress: Int, maxRefusing: Int? = nil) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxRefusing = maxRefusing ?? max(64, maxConnections)
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -50,7 +59,7 @@ final class ConnectionRegistry: Sendable {
         let (admission, shuttingDown) = state.withLock { state -> (Admission, Bool) in
             state.open[ObjectIdentifier(connection)] = connection
             let fromAddress = state.perAddress[connection.limitKey, default: 0]
-            let admission: Admission
+            var admission: Admission
             if state.sessions >= maxConnections {
                 admission = .refused(.tooManyConnections)
                 state.statistics.refused += 1
@@ -63,19 +72,32 @@ final class ConnectionRegistry: Sendable {
                 state.perAddress[connection.limitKey] = fromAddress + 1
                 state.statistics.accepted += 1
             }
+            if case .refused = admission {
+                if state.refusing >= maxRefusing {
+                    admission = .dropped
+                } else {
+                    state.refusing += 1
+                }
+            }
             return (admission, state.shuttingDown)
         }
         if shuttingDown { connection.beginShutdown() }
         return admission
     }
 
-    func remove(_ connection: MailConnection, admitted: Bool) {
+    /// Forgets a connection once closed; `admission` is what `admit` returned for it.
+    func remove(_ connection: MailConnection, admission: Admission) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard state.open.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return [] }
-            if admitted {
+            switch admission {
+            case .admitted:
                 state.sessions -= 1
                 let remaining = state.perAddress[connection.limitKey, default: 1] - 1
                 state.perAddress[connection.limitKey] = remaining > 0 ? remaining : nil
+            case .refused:
+                state.refusing -= 1
+            case .dropped:
+                break
             }
             guard state.open.isEmpty else { return [] }
             defer { state.drainWaiters = [] }

@@ -19,6 +19,9 @@ public enum LineRead: Sendable, Equatable {
 /// `write` + `flush` for replies, `startTLS` for STARTTLS/STLS.
 ///
 /// - Reads wait at most `idleTimeout` for the next byte, then throw `MailConnectionError.timeout`.
+/// - Slow clients: a command line must be complete within the listener's command timeout of its first
+///   byte (plus one second per minimum-data-rate bytes), and a transfer declared with `beginTransfer()`
+///   must keep up the minimum data rate; otherwise the read throws `MailConnectionError.timeout` too.
 /// - A read that has to wait for the client first flushes any output written but not yet flushed,
 ///   so a forgotten `flush()` cannot deadlock a session.
 /// - On graceful shutdown, an interruptible `readLine` that finds no buffered input throws
@@ -56,6 +59,7 @@ public final class MailConnection: Sendable {
         var tlsInfo: TLSInfo?
         var isShuttingDown = false
         var nextReadID: UInt64 = 0
+        var inTransfer = false
     }
 
     /// What the listener hands every connection.
@@ -64,6 +68,8 @@ public final class MailConnection: Sendable {
         var handshakeTimeout: Duration
         var implicitTLS: ServerTLS?
         var startTLS: ServerTLS?
+        var commandTimeout: Duration = ClientDeadlines().commandTimeout
+        var minimumDataRate: Int = ClientDeadlines().minimumDataRate
     }
 
     /// The client's IP address as text (`"192.0.2.1"`, `"2001:db8::1"`; IPv4-mapped IPv6 addresses are
@@ -109,6 +115,9 @@ public final class MailConnection: Sendable {
         limits: MailConnectionHandler.Limits = .init()
     ) throws -> MailConnection {
         let shared = LockedBox(SharedState(idleTimeout: configuration.idleTimeout))
+        var limits = limits
+        limits.commandTimeout = TimeAmount(max(.milliseconds(1), min(configuration.commandTimeout, .seconds(366 * 24 * 3600))))
+        limits.nanosecondsPerByte = 1_000_000_000 / Int64(max(1, configuration.minimumDataRate))
         let handler = MailConnectionHandler(eventLoop: channel.eventLoop, shared: shared, limits: limits)
         let pipeline = channel.pipeline.syncOperations
         var handshake: EventLoopFuture<TLSInfo>?
@@ -191,6 +200,32 @@ public final class MailConnection: Sendable {
         guard !bytes.isEmpty else { return }
         let handler = self.handler
         channel.eventLoop.execute { handler.value.unread(bytes) }
+    }
+
+    /// Declares a bulk transfer inside a command (SMTP DATA or BDAT data, an IMAP literal): until
+    /// `endTransfer()`, reads fail with `MailConnectionError.timeout` unless the client keeps up the
+    /// listener's minimum data rate — the transfer of n bytes may take the command timeout plus
+    /// n / minimum rate seconds. Without it, a client sending one byte just before each idle timeout
+    /// could hold the session forever. Idempotent.
+    public func beginTransfer() {
+        let changed = shared.withLock { state -> Bool in
+            defer { state.inTransfer = true }
+            return !state.inTransfer
+        }
+        guard changed else { return }
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.beginTransfer() }
+    }
+
+    /// Ends the transfer begun with `beginTransfer()`; back to per-line deadlines. Idempotent.
+    public func endTransfer() {
+        let changed = shared.withLock { state -> Bool in
+            defer { state.inTransfer = false }
+            return state.inTransfer
+        }
+        guard changed else { return }
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.endTransfer() }
     }
 
     private func read(_ request: MailConnectionHandler.ReadRequest) async throws -> MailConnectionHandler.ReadResult {

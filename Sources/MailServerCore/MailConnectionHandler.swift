@@ -39,6 +39,19 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         var lowWatermark = 16 * 1024
         /// How long `close()` lets already written output drain before closing anyway.
         var closeDrainTimeout: TimeAmount = .seconds(5)
+        /// Slow-client deadline: a request (command line or transfer) may take this long from its first
+        /// byte, plus `nanosecondsPerByte` for each byte it has sent.
+        var commandTimeout: TimeAmount = .seconds(60)
+        /// 10^9 / the minimum data rate in bytes per second.
+        var nanosecondsPerByte: Int64 = 2_000_000
+    }
+
+    /// The clock of the request in progress: a command line from its first byte to its line feed, or a
+    /// transfer the session declared with `beginTransfer()` (message data, literals).
+    private struct RequestClock {
+        var start: NIODeadline
+        var bytes: Int
+        var explicit: Bool
     }
 
     private struct PendingRead {
@@ -49,6 +62,10 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         /// Moves forward whenever a byte arrives.
         var deadline: NIODeadline
         var timer: Scheduled<Void>?
+        /// When `timer` fires.
+        var timerDeadline: NIODeadline = .distantFuture
+        /// When the session asked: a command line's clock does not count time the session was busy.
+        var startedAt: NIODeadline = .now()
     }
 
     private struct WritabilityWaiter {
@@ -80,6 +97,8 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// A line went over its limit: drop input up to and including the next LF, then report `.tooLong`.
     private var discardingLongLine = false
     private var pending: PendingRead?
+    /// The request being received, if any of its bytes have arrived (or a transfer was declared).
+    private var request: RequestClock?
 
     private var inputClosed = false
     private var channelClosed = false
@@ -120,8 +139,13 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         if buffer.readableBytes == 0 {
             buffer.clear()
         }
+        let count = incoming.readableBytes
         buffer.writeBuffer(&incoming)
         peakBufferedBytes = max(peakBufferedBytes, buffer.readableBytes)
+        if request == nil {
+            request = RequestClock(start: .now(), bytes: 0, explicit: false)
+        }
+        request?.bytes &+= count
         if var read = pending {
             read.deadline = .now() + read.idleTimeout
             pending = read
@@ -228,7 +252,28 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         buffer = merged
         scanOffset = 0
         discardingLongLine = false
+        if request == nil {
+            request = RequestClock(start: .now(), bytes: bytes.count, explicit: false)
+        }
         serve()
+    }
+
+    /// From now until `endTransfer()`, reads must keep up the minimum data rate (see `Limits`).
+    func beginTransfer() {
+        request = RequestClock(start: .now(), bytes: buffer.readableBytes, explicit: true)
+        serve()
+    }
+
+    func endTransfer() {
+        guard request?.explicit == true else { return }
+        restartRequestClock()
+        serve()
+    }
+
+    /// After input was consumed outside a transfer: what is still buffered is the start of the next
+    /// request, which starts its clock now.
+    private func restartRequestClock() {
+        request = buffer.readableBytes > 0 ? RequestClock(start: .now(), bytes: buffer.readableBytes, explicit: false) : nil
     }
 
     func beginShutdown() {
@@ -243,6 +288,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         switch read.request {
         case .line(let maxLength, let interruptible):
             if let result = extractLine(maxLength: max(0, maxLength)) {
+                if request?.explicit != true { restartRequestClock() }
                 finishPending(with: .success(result))
                 return
             }
@@ -262,6 +308,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 let count = min(max(1, maximum), buffer.readableBytes)
                 let bytes = buffer.readBytes(length: count) ?? []
                 scanOffset = 0
+                if request?.explicit != true { restartRequestClock() }
                 finishPending(with: .success(.bytes(bytes)))
                 return
             }
@@ -283,20 +330,39 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             readSuppressed = false
             context.read()
         }
-        if read.timer == nil {
+        // The timer may fire early (the idle deadline moves with every byte: it then re-arms), never
+        // late: a request that just started can bring the deadline forward.
+        let deadline = effectiveDeadline(read)
+        if read.timer == nil || read.timerDeadline > deadline {
+            read.timer?.cancel()
             let id = read.id
-            read.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: read.deadline) { [self] in
+            read.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 self.idleTimerFired(id: id)
             }
+            read.timerDeadline = deadline
             pending = read
         }
+    }
+
+    /// The earlier of the idle deadline and the slow-client deadline of the request in progress, which
+    /// applies to command lines and declared transfers (a client trickling one byte at a time resets the
+    /// idle timer forever, but not this one).
+    private func effectiveDeadline(_ read: PendingRead) -> NIODeadline {
+        guard let request else { return read.deadline }
+        if case .bytes = read.request, !request.explicit { return read.deadline }
+        let (allowance, overflow) = Int64(request.bytes).multipliedReportingOverflow(by: limits.nanosecondsPerByte)
+        // Beyond a year the allowance no longer matters (and NIO's arithmetic must not overflow).
+        let capped = overflow ? Int64(366 * 24 * 3600) * 1_000_000_000 : min(allowance, Int64(366 * 24 * 3600) * 1_000_000_000)
+        let start = request.explicit ? request.start : max(request.start, read.startedAt)
+        return min(read.deadline, start + limits.commandTimeout + .nanoseconds(capped))
     }
 
     private func idleTimerFired(id: UInt64) {
         guard var read = pending, read.id == id else { return }
         read.timer = nil
+        read.timerDeadline = .distantFuture
         pending = read
-        if NIODeadline.now() >= read.deadline {
+        if NIODeadline.now() >= effectiveDeadline(read) {
             finishPending(with: .failure(MailConnectionError.timeout))
         } else {
             waitForInput()  // bytes arrived meanwhile: re-arm for the moved deadline
@@ -449,7 +515,24 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Closes at once, dropping unsent output (forced shutdown).
     func abort() {
         closeRequested = true
-        context?.close(promise: nil)
+        if case .handshaking(_, let observer, _, _) = tls {
+            closeBelowTLS(observer)
+        } else {
+            context?.close(promise: nil)
+        }
+    }
+
+    /// Closes the socket without a TLS goodbye. During a handshake there is no session to end cleanly,
+    /// and NIOSSL's clean close would wait for the peer's close_notify (seconds) — time a flood of
+    /// silent clients must not get. The observer sits in front of the TLS handler, so a close issued
+    /// from its context goes straight to the socket.
+    private func closeBelowTLS(_ observer: ServerHelloObserver) {
+        guard let context else { return }
+        if let socketSide = try? context.pipeline.syncOperations.context(handler: observer) {
+            socketSide.close(promise: nil)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     // MARK: TLS
@@ -473,6 +556,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         buffer.clear()
         scanOffset = 0
         discardingLongLine = false
+        request = nil
 
         let ssl = NIOSSLServerHandler(context: serverTLS.sslContext)
         let observer = ServerHelloObserver()
@@ -519,11 +603,11 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func handshakeFailed(_ error: MailConnectionError) {
-        guard case .handshaking(_, _, let promise, let timer) = tls else { return }
+        guard case .handshaking(_, let observer, let promise, let timer) = tls else { return }
         timer?.cancel()
         tls = .failed
         closeRequested = true
-        context?.close(promise: nil)
+        closeBelowTLS(observer)
         promise.fail(error)
     }
 }

@@ -15,6 +15,27 @@ public enum MailListenerError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
+/// Deadlines that stop slow clients from holding sessions (slowloris), on top of the idle timeout
+/// that every read has. See `MailConnection.beginTransfer()`.
+public struct ClientDeadlines: Sendable, Equatable {
+    /// Limit for a TLS handshake, implicit or after STARTTLS.
+    public var handshakeTimeout: Duration
+    /// How long a command line may take from its first byte to its end (plus the data-rate allowance
+    /// for long lines), and the base allowance of a transfer.
+    public var commandTimeout: Duration
+    /// Bytes per second a transfer (message data, literals) must average beyond `commandTimeout`:
+    /// n bytes may take `commandTimeout + n / minimumDataRate` seconds. At least 1.
+    public var minimumDataRate: Int
+
+    /// 15 s for a handshake (a slow phone link completes TLS 1.3 in well under that), 60 s per command
+    /// line, 500 bytes/s (Postfix's `smtpd_min_data_rate`: a 25 MB message may take 14 hours).
+    public init(handshakeTimeout: Duration = .seconds(15), commandTimeout: Duration = .seconds(60), minimumDataRate: Int = 500) {
+        self.handshakeTimeout = handshakeTimeout
+        self.commandTimeout = commandTimeout
+        self.minimumDataRate = max(1, minimumDataRate)
+    }
+}
+
 /// A TCP listener for one mail port (SMTP, submission, IMAP, POP3, with or without implicit TLS),
 /// run as a ServiceLifecycle `Service`.
 ///
@@ -24,7 +45,12 @@ public enum MailListenerError: Error, Sendable, Equatable, CustomStringConvertib
 ///
 /// Connection caps: past `maxConnections` open sessions, or `maxConnectionsPerAddress` from one
 /// address (IPv6: one /64), a connection is accepted, sent `refusal(reason)` (over TLS on an
-/// implicit-TLS port) and closed.
+/// implicit-TLS port) and closed. Refusals in progress are bounded too (`maxConnections` of them,
+/// at least 64); past that a connection is closed without a word, and during a TLS handshake without
+/// waiting for a TLS goodbye.
+///
+/// Slow clients: besides the idle timeout, every command line and declared transfer has a deadline
+/// (`commandTimeout`, `minimumDataRate`; see `ClientDeadlines`).
 ///
 /// Graceful shutdown (ServiceLifecycle, or `triggerGracefulShutdown()`): stop accepting, signal every
 /// connection (a session waiting for a command gets `MailConnectionError.shuttingDown`; one busy with a
@@ -96,6 +122,8 @@ public final class MailListener: Service, Sendable {
     ///   - maxConnectionsPerAddress: Open sessions allowed from one address or IPv6 /64 (≥ 1).
     ///   - idleTimeout: Initial `MailConnection.idleTimeout`.
     ///   - handshakeTimeout: Limit for a TLS handshake (implicit and STARTTLS).
+    ///   - commandTimeout: Limit for one command line from its first byte (see `ClientDeadlines`).
+    ///   - minimumDataRate: Bytes per second a transfer must average (see `ClientDeadlines`).
     ///   - shutdownGracePeriod: How long graceful shutdown waits for sessions before closing them.
     ///   - eventLoopGroup: Defaults to the process-wide NIO singleton.
     ///   - logger: Listener events only.
@@ -112,6 +140,8 @@ public final class MailListener: Service, Sendable {
         maxConnectionsPerAddress: Int,
         idleTimeout: Duration,
         handshakeTimeout: Duration = .seconds(10),
+        commandTimeout: Duration = .seconds(60),
+        minimumDataRate: Int = 500,
         shutdownGracePeriod: Duration = .seconds(10),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "skjold.listener"),
@@ -126,7 +156,9 @@ public final class MailListener: Service, Sendable {
             idleTimeout: idleTimeout,
             handshakeTimeout: handshakeTimeout,
             implicitTLS: implicitTLS,
-            startTLS: startTLS
+            startTLS: startTLS,
+            commandTimeout: commandTimeout,
+            minimumDataRate: max(1, minimumDataRate)
         )
         self.shutdownGracePeriod = shutdownGracePeriod
         self.eventLoopGroup = eventLoopGroup
@@ -230,6 +262,9 @@ public final class MailListener: Service, Sendable {
                                 group.addTask { await self.serve(connection) }
                             case .refused(let reason):
                                 group.addTask { await self.refuse(connection, reason: reason) }
+                            case .dropped:
+                                connection.abort()
+                                registry.remove(connection, admission: .dropped)
                             }
                         }
                     }
@@ -290,13 +325,13 @@ public final class MailListener: Service, Sendable {
             } catch {
                 registry.countHandshakeFailure()
                 await connection.close()
-                registry.remove(connection, admitted: true)
+                registry.remove(connection, admission: .admitted)
                 return
             }
         }
         await handler(connection)
         await connection.close()
-        registry.remove(connection, admitted: true)
+        registry.remove(connection, admission: .admitted)
     }
 
     private func refuse(_ connection: MailConnection, reason: ConnectionRefusal) async {
@@ -312,6 +347,6 @@ public final class MailListener: Service, Sendable {
             if connectionConfiguration.implicitTLS != nil { registry.countHandshakeFailure() }
         }
         await connection.close()
-        registry.remove(connection, admitted: false)
+        registry.remove(connection, admission: .refused(reason))
     }
 }

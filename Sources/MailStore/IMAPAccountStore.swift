@@ -33,10 +33,13 @@ public struct FlagUpdateResult: Sendable, Hashable {
     public var states: [MessageFlagState]
     /// UIDs left alone because their mod-sequence was above UNCHANGEDSINCE (RFC 7162 §3.1.3: MODIFIED).
     public var modified: [UID]
+    /// The mod-sequence the update gave the messages it changed; nil when it changed none.
+    public var modSeq: ModSeq?
 
-    public init(states: [MessageFlagState], modified: [UID]) {
+    public init(states: [MessageFlagState], modified: [UID], modSeq: ModSeq? = nil) {
         self.states = states
         self.modified = modified
+        self.modSeq = modSeq
     }
 }
 
@@ -106,9 +109,29 @@ public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
     /// The cached parse of a stored message (an `IMAPMessageCache` in compact form), if computed before.
     func cachedParse(blobID: String) async throws -> [UInt8]?
     func storeCachedParse(blobID: String, _ data: [UInt8]) async throws
+    /// The cached parses of many blobs in one read; blobs without one are absent from the result.
+    func cachedParses(blobIDs: [String]) async throws -> [String: [UInt8]]
+    /// Stores many parses in one transaction, keeping entries that exist (for blobs that still exist).
+    func storeCachedParses(_ parses: [String: [UInt8]]) async throws
 
     /// The file holding a message's bytes.
     func blobFilePath(_ blobID: String) -> String
+}
+
+extension IMAPAccountStore {
+    /// One read per blob; stores that can do better implement the requirement.
+    public func cachedParses(blobIDs: [String]) async throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for blob in blobIDs where out[blob] == nil {
+            if let data = try await cachedParse(blobID: blob) { out[blob] = data }
+        }
+        return out
+    }
+
+    /// One write per blob; stores that can do better implement the requirement.
+    public func storeCachedParses(_ parses: [String: [UInt8]]) async throws {
+        for (blob, data) in parses { try await storeCachedParse(blobID: blob, data) }
+    }
 }
 
 /// The text of one stored message for the full-text index: decoded header field values and the decoded

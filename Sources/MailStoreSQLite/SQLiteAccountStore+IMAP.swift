@@ -8,11 +8,17 @@ import Synchronization
 ///   BODYSTRUCTURE, part offsets), filled on the first FETCH that needs it, so delivery stays fast and a
 ///   message is parsed at most once; shared by every copy of the blob.
 /// - index `imap_messages_modseq(mailbox_id, modseq)`: finds a session's changes without a scan.
+/// - `imap_expunge_marks(mailbox_id, modseq)`: the mailbox HIGHESTMODSEQ at its latest message removal (by
+///   any path: trigger `imap_message_removed`), so a session learns that nothing was expunged since it
+///   last looked without counting the mailbox.
 /// - `imap_fts(header, body)`: an FTS5 index with the trigram tokenizer (case-insensitive substring
 ///   matching, as SEARCH TEXT/BODY need), one row per blob; `imap_fts_docs(blob_id, docid)` maps blobs to
 ///   its rows, and `imap_fts_mailboxes(mailbox_id, indexed_uid)` records how far each mailbox is indexed
-///   (UIDs only grow, so "indexed through UID n" stays true). Filled lazily before a text search; rows of
-///   blobs removed by other paths (POP3, SMTP-side expunge) are pruned at the next search.
+///   (UIDs only grow, so "indexed through UID n" stays true). Filled by the IMAP server in the background
+///   after deliveries, and caught up before a text search.
+/// - trigger `imap_blob_removed`: when a blob goes (by any path: IMAP, POP3, admin tools), its parse and
+///   index rows go in the same transaction. Rows left by a binary that predates the trigger are pruned when
+///   the store is prepared.
 /// They are created on first use by IMAP (`CREATE ... IF NOT EXISTS`), outside the store's migrator, so an
 /// older binary opening the same database is not confused by an unknown migration.
 extension SQLiteAccountStore: IMAPAccountStore {
@@ -31,6 +37,17 @@ extension SQLiteAccountStore: IMAPAccountStore {
                         CREATE VIRTUAL TABLE IF NOT EXISTS imap_fts USING fts5(header, body, tokenize = 'trigram');
                         CREATE TABLE IF NOT EXISTS imap_fts_docs(blob_id TEXT PRIMARY KEY, docid INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
                         CREATE TABLE IF NOT EXISTS imap_fts_mailboxes(mailbox_id INTEGER PRIMARY KEY, indexed_uid INTEGER NOT NULL);
+                        CREATE TABLE IF NOT EXISTS imap_expunge_marks(mailbox_id INTEGER PRIMARY KEY, modseq INTEGER NOT NULL);
+                        CREATE TRIGGER IF NOT EXISTS imap_message_removed AFTER DELETE ON messages BEGIN
+                            INSERT INTO imap_expunge_marks(mailbox_id, modseq)
+                                SELECT OLD.mailbox_id, highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id
+                                ON CONFLICT(mailbox_id) DO UPDATE SET modseq = max(modseq, excluded.modseq);
+                        END;
+                        CREATE TRIGGER IF NOT EXISTS imap_blob_removed AFTER DELETE ON blobs BEGIN
+                            DELETE FROM imap_parse_cache WHERE blob_id = OLD.id;
+                            DELETE FROM imap_fts WHERE rowid IN (SELECT docid FROM imap_fts_docs WHERE blob_id = OLD.id);
+                            DELETE FROM imap_fts_docs WHERE blob_id = OLD.id;
+                        END;
                         """)
                     _ = try Self.pruneIndex(db)
                 }
@@ -68,10 +85,13 @@ extension SQLiteAccountStore: IMAPAccountStore {
             let changed = try Row.fetchAll(db, sql: """
                 SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid
                 """, arguments: [mailboxID, Int64(clamping: modSeq)]).map(Self.record)
-            let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE mailbox_id = ? AND uid <= ?",
-                                             arguments: [mailboxID, Int64(knownUIDBound)]) ?? 0
+            // Expunges since `modSeq` are possible only if the mailbox's last one is not older (trigger
+            // `imap_message_removed`); only then are the survivors listed. Counting the mailbox instead would
+            // cost a scan per command and session.
+            let lastExpunge = try Int64.fetchOne(db, sql: "SELECT modseq FROM imap_expunge_marks WHERE mailbox_id = ?",
+                                                 arguments: [mailboxID]) ?? 0
             var surviving: [UID]?
-            if remaining != knownCount {
+            if lastExpunge >= Int64(clamping: modSeq) {
                 surviving = try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND uid <= ? ORDER BY uid",
                                                arguments: [mailboxID, Int64(knownUIDBound)]).map { UID(truncatingIfNeeded: $0) }
             }
@@ -97,22 +117,40 @@ extension SQLiteAccountStore: IMAPAccountStore {
         try await pool.write { db in
             guard try Int64.fetchOne(db, sql: "SELECT id FROM mailboxes WHERE id = ?", arguments: [mailboxID]) != nil
             else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+            // The current state of the addressed messages, read one UID run at a time (a STORE 1:* is one
+            // range scan, not a lookup per message), before anything is written.
+            var current: [(uid: UID, modSeq: ModSeq, flags: String)] = []
+            current.reserveCapacity(uids.count)
+            let select = try db.cachedStatement(sql: "SELECT uid, modseq, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ?")
+            for run in Self.runs(of: uids) {
+                let rows = try Row.fetchCursor(select, arguments: [mailboxID, Int64(run.lowerBound), Int64(run.upperBound)])
+                while let row = try rows.next() {
+                    current.append((UID(truncatingIfNeeded: row[0] as Int64), ModSeq(row[1] as Int64), row[2] as String))
+                }
+            }
             var newModSeq: Int64?
             var states: [MessageFlagState] = []
+            states.reserveCapacity(current.count)
             var modified: [UID] = []
-            let select = try db.cachedStatement(sql: "SELECT modseq, flags FROM messages WHERE mailbox_id = ? AND uid = ?")
+            // A mailbox holds few distinct flag sets: each is decoded and changed once per command.
+            var outcomes: [String: (old: Set<String>, new: Set<String>, text: String?)] = [:]
             let update = try db.cachedStatement(sql: "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")
-            for uid in uids {
-                guard let row = try Row.fetchOne(select, arguments: [mailboxID, Int64(uid)]) else { continue }
-                let oldModSeq = ModSeq(row["modseq"] as Int64)
-                let old = Self.decodeFlags(row["flags"])
-                if let unchangedSince, oldModSeq > unchangedSince {
-                    modified.append(uid)
+            for message in current {
+                if let unchangedSince, message.modSeq > unchangedSince {
+                    modified.append(message.uid)
                     continue
                 }
-                let new = change.apply(flags, to: old)
-                guard new != old else {
-                    states.append(MessageFlagState(uid: uid, modSeq: oldModSeq, flags: old))
+                let outcome: (old: Set<String>, new: Set<String>, text: String?)
+                if let known = outcomes[message.flags] {
+                    outcome = known
+                } else {
+                    let old = Self.decodeFlags(message.flags)
+                    let new = change.apply(flags, to: old)
+                    outcome = (old, new, new == old ? nil : Self.encodeFlags(new))
+                    if outcomes.count < 1024 { outcomes[message.flags] = outcome }
+                }
+                guard let text = outcome.text else {
+                    states.append(MessageFlagState(uid: message.uid, modSeq: message.modSeq, flags: outcome.old))
                     continue
                 }
                 if newModSeq == nil {
@@ -121,11 +159,26 @@ extension SQLiteAccountStore: IMAPAccountStore {
                         """, arguments: [mailboxID])
                 }
                 guard let modSeq = newModSeq else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
-                try update.execute(arguments: [Self.encodeFlags(new), modSeq, mailboxID, Int64(uid)])
-                states.append(MessageFlagState(uid: uid, modSeq: ModSeq(modSeq), flags: new))
+                try update.execute(arguments: [text, modSeq, mailboxID, Int64(message.uid)])
+                states.append(MessageFlagState(uid: message.uid, modSeq: ModSeq(modSeq), flags: outcome.new))
             }
-            return FlagUpdateResult(states: states, modified: modified)
+            return FlagUpdateResult(states: states, modified: modified, modSeq: newModSeq.map { ModSeq($0) })
         }
+    }
+
+    /// Ascending runs of consecutive UIDs.
+    static func runs(of uids: [UID]) -> [ClosedRange<UID>] {
+        var sorted = uids
+        if !zip(uids, uids.dropFirst()).allSatisfy({ $0 < $1 }) { sorted = Array(Set(uids)).sorted() }
+        var out: [ClosedRange<UID>] = []
+        var i = sorted.startIndex
+        while i < sorted.endIndex {
+            var j = i
+            while j + 1 < sorted.endIndex, sorted[j + 1] == sorted[j] &+ 1 { j += 1 }
+            out.append(sorted[i]...sorted[j])
+            i = j + 1
+        }
+        return out
     }
 
     public func copyMessages(mailboxID: Int64, uids: [UID], to destination: String, move: Bool) async throws -> CopyResult {
@@ -196,12 +249,9 @@ extension SQLiteAccountStore: IMAPAccountStore {
             if !removed.isEmpty {
                 try db.execute(sql: "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?", arguments: [mailboxID])
             }
+            // The parse cache and the text index hold message text: trigger `imap_blob_removed` takes them
+            // with the blob, in this transaction.
             let gone = try Self.releaseBlobs(db, blobs)
-            // The parse cache and the text index hold message text: they go with the message.
-            for blob in gone {
-                try db.execute(sql: "DELETE FROM imap_parse_cache WHERE blob_id = ?", arguments: [blob])
-                try Self.removeFromIndex(db, blob)
-            }
             return (removed, gone)
         }
         try await removeBlobFiles(orphaned)
@@ -221,6 +271,41 @@ extension SQLiteAccountStore: IMAPAccountStore {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO imap_parse_cache(blob_id, data) SELECT id, ? FROM blobs WHERE id = ?
                 """, arguments: [Data(data), blobID])
+        }
+    }
+
+    public func cachedParses(blobIDs: [String]) async throws -> [String: [UInt8]] {
+        guard !blobIDs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var out: [String: [UInt8]] = [:]
+            out.reserveCapacity(blobIDs.count)
+            // Bounded IN lists: one statement per few hundred blobs, well under SQLite's variable limit.
+            var start = 0
+            while start < blobIDs.count {
+                let chunk = Array(blobIDs[start..<min(blobIDs.count, start + Self.parseLookupChunk)])
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(db, sql: "SELECT blob_id, data FROM imap_parse_cache WHERE blob_id IN (\(marks))",
+                                               arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let blob: String = row[0]
+                    let data: Data = row[1]
+                    out[blob] = [UInt8](data)
+                }
+            }
+            return out
+        }
+    }
+
+    static let parseLookupChunk = 500
+
+    public func storeCachedParses(_ parses: [String: [UInt8]]) async throws {
+        guard !parses.isEmpty else { return }
+        try await pool.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO imap_parse_cache(blob_id, data) SELECT id, ? FROM blobs WHERE id = ?
+                """)
+            for (blob, data) in parses { try insert.execute(arguments: [Data(data), blob]) }
         }
     }
 
@@ -293,6 +378,7 @@ extension SQLiteAccountStore: FullTextIndex {
         let stale = try String.fetchAll(db, sql: "SELECT blob_id FROM imap_fts_docs WHERE blob_id NOT IN (SELECT id FROM blobs)")
         for blob in stale { try removeFromIndex(db, blob) }
         try db.execute(sql: "DELETE FROM imap_fts_mailboxes WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
+        try db.execute(sql: "DELETE FROM imap_expunge_marks WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
         return stale.count
     }
 

@@ -97,6 +97,17 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
         m.registerMigration("v5-web-only") { db in
             try db.execute(sql: "CREATE TABLE account_web_only(account_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
         }
+        m.registerMigration("v6-dkim") { db in
+            try db.execute(sql: """
+                CREATE TABLE dkim_keys(
+                    domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+                    selector TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    private_key TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY(domain, selector)) WITHOUT ROWID
+                """)
+        }
         return m
     }()
 
@@ -128,6 +139,7 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
                 SELECT (SELECT COUNT(*) FROM accounts WHERE domain = ?1) + (SELECT COUNT(*) FROM aliases WHERE domain = ?1)
                 """, arguments: [normalized]) ?? 0
             if users > 0 { throw DirectoryError.domainInUse(normalized, addresses: users) }
+            try db.execute(sql: "DELETE FROM dkim_keys WHERE domain = ?", arguments: [normalized])
             try db.execute(sql: "DELETE FROM domains WHERE name = ?", arguments: [normalized])
         }
     }

@@ -44,6 +44,8 @@ public final class SQLiteMailStore: MailStore, Sendable {
     /// App passwords and submission pauses.
     public var protection: any AccountProtection { sqliteDirectory }
     public var queue: any OutboundQueue { outboundQueue }
+    /// DKIM signing keys of the hosted domains.
+    public var dkimKeys: any DKIMKeyStore { sqliteDirectory }
 
     /// Opens (creating if needed) the data directory. `passwordCost` is scrypt's log2(N); tests may lower it.
     public init(layout: StorageLayout, plans: PlanCatalog, passwordCost: Int = PasswordHash.defaultLogN) throws {

@@ -48,6 +48,17 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
                 CREATE INDEX queue_by_account ON queue_messages(account_id);
                 """)
         }
+        // Delivery bookkeeping: the delayed notice, the DKIM signature made once, which host answered, and
+        // whether a recipient's final state has been reported to the sender.
+        m.registerMigration("queue-v2-delivery") { db in
+            try db.execute(sql: """
+                ALTER TABLE queue_messages ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE queue_messages ADD COLUMN signature TEXT;
+                ALTER TABLE queue_recipients ADD COLUMN remote_host TEXT;
+                ALTER TABLE queue_recipients ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX queue_by_next_attempt ON queue_messages(next_attempt);
+                """)
+        }
         return m
     }()
 
@@ -135,13 +146,69 @@ public final class SQLiteOutboundQueue: OutboundQueue, @unchecked Sendable {
         let recipients = try Row.fetchAll(db, sql: "SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY position",
                                           arguments: [id]).map {
             QueuedRecipient(address: $0["address"], notify: $0["notify"], originalRecipient: $0["orcpt"],
-                            state: QueuedRecipient.State(rawValue: $0["state"]) ?? .pending, lastReply: $0["last_reply"])
+                            state: QueuedRecipient.State(rawValue: $0["state"]) ?? .pending, lastReply: $0["last_reply"],
+                            remoteHost: $0["remote_host"], reported: $0["reported"] as Bool)
         }
-        return QueuedMessage(id: id, sender: row["sender"], recipients: recipients, accountID: row["account_id"], size: row["size"],
-                             dsn: DSNEnvelope(ret: row["dsn_ret"], envelopeID: row["dsn_envid"]),
-                             createdAt: Date(timeIntervalSince1970: TimeInterval(row["created_at"] as Int64)),
-                             nextAttempt: Date(timeIntervalSince1970: TimeInterval(row["next_attempt"] as Int64)),
-                             attempts: row["attempts"])
+        var message = QueuedMessage(id: id, sender: row["sender"], recipients: recipients, accountID: row["account_id"], size: row["size"],
+                                    dsn: DSNEnvelope(ret: row["dsn_ret"], envelopeID: row["dsn_envid"]),
+                                    createdAt: Date(timeIntervalSince1970: TimeInterval(row["created_at"] as Int64)),
+                                    nextAttempt: Date(timeIntervalSince1970: TimeInterval(row["next_attempt"] as Int64)),
+                                    attempts: row["attempts"])
+        message.warned = row["warned"] as Bool
+        message.signature = row["signature"]
+        return message
+    }
+
+    public func due(at now: Date, limit: Int, excluding: Set<String>) async throws -> [QueuedMessage] {
+        let cutoff = Int64(now.timeIntervalSince1970)
+        // Fetch a little more than asked so messages in flight do not crowd out due ones.
+        let fetch = limit + excluding.count
+        return try await pool.read { db in
+            var result: [QueuedMessage] = []
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM queue_messages WHERE next_attempt <= ? ORDER BY next_attempt, created_at LIMIT ?",
+                                        arguments: [cutoff, fetch])
+            for row in rows where !excluding.contains(row["id"] as String) {
+                result.append(try Self.load(db, row))
+                if result.count >= limit { break }
+            }
+            return result
+        }
+    }
+
+    public func update(id: String, recipients: [Int: QueuedRecipient], signature: String? = nil) async throws {
+        guard !recipients.isEmpty || signature != nil else { return }
+        try await pool.write { db in
+            if let signature {
+                try db.execute(sql: "UPDATE queue_messages SET signature = ? WHERE id = ?", arguments: [signature, id])
+            }
+            for (position, r) in recipients {
+                try db.cachedStatement(sql: """
+                    UPDATE queue_recipients SET state = ?, last_reply = ?, remote_host = ?, reported = ?
+                    WHERE message_id = ? AND position = ?
+                    """).execute(arguments: [r.state.rawValue, r.lastReply, r.remoteHost, r.reported, id, position])
+            }
+        }
+    }
+
+    public func finishAttempt(id: String, nextAttempt: Date?, countAttempt: Bool, warned: Bool) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE queue_messages SET attempts = attempts + ?, next_attempt = COALESCE(?, next_attempt), warned = ?
+                WHERE id = ?
+                """, arguments: [countAttempt ? 1 : 0, nextAttempt.map { Int64($0.timeIntervalSince1970.rounded(.up)) }, warned, id])
+        }
+    }
+
+    public func retry(id: String?, at now: Date) async throws -> Int {
+        let time = Int64(now.timeIntervalSince1970)
+        return try await pool.write { db in
+            if let id {
+                try db.execute(sql: "UPDATE queue_messages SET next_attempt = ? WHERE id = ?", arguments: [time, id])
+            } else {
+                try db.execute(sql: "UPDATE queue_messages SET next_attempt = ? WHERE next_attempt > ?", arguments: [time, time])
+            }
+            return db.changesCount
+        }
     }
 
     public func list() async throws -> [QueuedMessage] {

@@ -61,7 +61,8 @@ public enum POP3Listeners {
                                 settings: POP3ServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, locks: MaildropLocks = .shared,
                                 quotas: (any QuotaLedger)? = nil,
-                                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
+                                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50,
+                                deadlines: ClientDeadlines = ClientDeadlines()) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
             implicitTLS: implicitTLS ? tls : nil,
@@ -69,6 +70,9 @@ public enum POP3Listeners {
             maxConnections: maxConnections,
             maxConnectionsPerAddress: maxConnectionsPerAddress,
             idleTimeout: settings.idleTimeout,
+            handshakeTimeout: deadlines.handshakeTimeout,
+            commandTimeout: deadlines.commandTimeout,
+            minimumDataRate: deadlines.minimumDataRate,
             logger: logger,
             refusal: { _ in POP3Response.err("Too many connections, try again later", code: .sysTemp) }
         ) { connection in

@@ -61,7 +61,8 @@ public final class POP3Session {
             try await connection.write(POP3Response.ok("Skjold POP3 server ready"), flush: true)
             try await loop()
         } catch MailConnectionError.timeout {
-            try? await connection.write(POP3Response.err("Autologout; idle for too long"), flush: true)
+            // Idle, or too slow within a command (slow-client deadline): temporary, come back later.
+            try? await connection.write(POP3Response.err("Autologout; idle or too slow", code: .sysTemp), flush: true)
         } catch MailConnectionError.shuttingDown {
             try? await connection.write(POP3Response.err("Server shutting down, try again later", code: .sysTemp), flush: true)
         } catch {

@@ -23,7 +23,8 @@ public enum SMTPListeners {
                                 settings: SMTPServerSettings, store: any MailStore, logger: Logger,
                                 throttle: LoginThrottle = .shared, quotas: (any QuotaLedger)? = nil,
                                 protection: (any AccountProtection)? = nil,
-                                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50) -> MailListener {
+                                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 50,
+                                deadlines: ClientDeadlines = ClientDeadlines()) -> MailListener {
         MailListener(
             name: name, host: host, port: port,
             implicitTLS: implicitTLS ? tls : nil,
@@ -31,6 +32,9 @@ public enum SMTPListeners {
             maxConnections: maxConnections,
             maxConnectionsPerAddress: maxConnectionsPerAddress,
             idleTimeout: settings.idleTimeout,
+            handshakeTimeout: deadlines.handshakeTimeout,
+            commandTimeout: deadlines.commandTimeout,
+            minimumDataRate: deadlines.minimumDataRate,
             logger: logger,
             refusal: { reason in
                 switch reason {

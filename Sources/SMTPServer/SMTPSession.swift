@@ -418,6 +418,9 @@ public final class SMTPSession {
             return try await error(.noValidRecipients)
         }
         try await send(.startMailInput, flush: true)
+        // The data must keep up the minimum rate (slow-client defence), not just a byte per idle timeout.
+        connection.beginTransfer()
+        defer { connection.endTransfer() }
         let limit = transactionSizeLimit(current)
         let spool = makeSpool(limit: limit)
         defer { spool.discard() }
@@ -453,6 +456,8 @@ public final class SMTPSession {
         if accepting && chunkSpool == nil, let current = envelope { chunkSpool = makeSpool(limit: transactionSizeLimit(current)) }
         let spool = accepting ? chunkSpool : nil
         var reader = BDATChunkReader(size: size)
+        connection.beginTransfer()
+        defer { connection.endTransfer() }
         while !reader.isComplete {
             guard let chunk = try await connection.readBytes(max: min(256 * 1024, reader.remaining)) else { return .close }
             let taken = reader.read(chunk[...])

@@ -12,10 +12,12 @@ struct ConfigDecoder {
     /// Line of each key seen, by formatted key path, for checks that span keys.
     private(set) var lines: [String: Int] = [:]
 
-    static let rootKeys = ["hostname", "data_dir", "user", "listen", "tls", "storage", "limits", "privacy", "plans"]
+    static let rootKeys = ["hostname", "data_dir", "user", "listen", "tls", "storage", "limits", "privacy", "delivery", "plans"]
     static let tlsKeys = ["cert", "key"]
     static let storageKeys = ["backend", "nobackup_dir"]
-    static let limitsKeys = ["max_message_size", "burst_recipients", "burst_minutes"]
+    static let limitsKeys = ["max_message_size", "burst_recipients", "burst_minutes", "max_connections",
+                             "max_connections_per_address", "max_imap_connections", "max_imap_connections_per_address",
+                             "command_timeout_seconds", "min_data_rate", "tls_handshake_timeout_seconds"]
     static let privacyKeys = ["log_ip_addresses", "log_envelopes"]
     static let planKeys = ["storage", "bandwidth_per_week", "outgoing_per_day", "aliases", "max_message_size"]
 
@@ -57,6 +59,8 @@ struct ConfigDecoder {
                 try applyLimits(table(entry, path), path, to: &config.limits)
             case "privacy":
                 try applyPrivacy(table(entry, path), path, to: &config.privacy)
+            case "delivery":
+                try applyDelivery(table(entry, path), path, to: &config.delivery)
             case "plans":
                 try applyPlans(table(entry, path), path, to: &config.plans)
             default:
@@ -132,6 +136,13 @@ struct ConfigDecoder {
             case "max_message_size": limits.maxMessageSize = try messageSize(entry, path)
             case "burst_recipients": limits.burstRecipients = try count(entry, path)
             case "burst_minutes": limits.burstMinutes = max(1, try count(entry, path))
+            case "max_connections": limits.maxConnections = try positive(entry, path)
+            case "max_connections_per_address": limits.maxConnectionsPerAddress = try positive(entry, path)
+            case "max_imap_connections": limits.maxIMAPConnections = try positive(entry, path)
+            case "max_imap_connections_per_address": limits.maxIMAPConnectionsPerAddress = try positive(entry, path)
+            case "command_timeout_seconds": limits.commandTimeoutSeconds = try positive(entry, path, atMost: 86_400)
+            case "min_data_rate": limits.minDataRate = try positive(entry, path)
+            case "tls_handshake_timeout_seconds": limits.tlsHandshakeTimeoutSeconds = try positive(entry, path, atMost: 3600)
             default: throw unknown(path, entry, known: Self.limitsKeys)
             }
         }
@@ -226,6 +237,14 @@ struct ConfigDecoder {
         guard n >= 0 else { throw error(path, entry, "must not be negative (got \(n))") }
         guard let value = Int(exactly: n) else { throw error(path, entry, "number too large") }
         return value
+    }
+
+    /// A whole number of at least 1 (a cap of 0 would refuse everything; a timeout of 0 would time out at once).
+    func positive(_ entry: TOMLTable.Entry, _ path: [String], atMost limit: Int = 100_000_000) throws(ConfigError) -> Int {
+        let n = try count(entry, path)
+        guard n >= 1 else { throw error(path, entry, "must be at least 1") }
+        guard n <= limit else { throw error(path, entry, "must be at most \(limit) (got \(n))") }
+        return n
     }
 
     /// A byte size: a string such as "10GB" or an integer number of bytes.

@@ -19,6 +19,8 @@ public struct SkjoldConfig: Sendable, Equatable {
     public var storage: StorageConfig
     public var limits: LimitsConfig
     public var privacy: PrivacyConfig
+    /// Outbound delivery: retries, DNS, routes, relay.
+    public var delivery: DeliveryConfig = DeliveryConfig()
     /// Account plans by name; `standard` and `max` are built in.
     public var plans: [String: Plan]
 
@@ -125,12 +127,38 @@ public struct LimitsConfig: Sendable, Equatable {
     public var burstRecipients: Int
     public var burstMinutes: Int
 
+    /// Open sessions per SMTP or POP3 listener; past it a client gets `421 4.7.0` / `-ERR [SYS/TEMP]`.
+    public var maxConnections: Int
+    /// Open sessions per SMTP or POP3 listener from one IPv4 address or IPv6 /64.
+    public var maxConnectionsPerAddress: Int
+    /// Open sessions per IMAP listener: IDLE keeps one (often several) open per client, all day.
+    public var maxIMAPConnections: Int
+    /// Open sessions per IMAP listener from one address: a household or office behind one NAT address
+    /// runs several clients with several connections each.
+    public var maxIMAPConnectionsPerAddress: Int
+    /// Seconds a command line may take from its first byte (slow-client defence; see README).
+    public var commandTimeoutSeconds: Int
+    /// Bytes per second message data and literals must average beyond `commandTimeoutSeconds`.
+    public var minDataRate: Int
+    /// Seconds a TLS handshake (implicit TLS or STARTTLS) may take.
+    public var tlsHandshakeTimeoutSeconds: Int
+
     public static let defaultMaxMessageSize = 140 << 20
 
-    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize, burstRecipients: Int = 1000, burstMinutes: Int = 10) {
+    public init(maxMessageSize: Int = LimitsConfig.defaultMaxMessageSize, burstRecipients: Int = 1000, burstMinutes: Int = 10,
+                maxConnections: Int = 1000, maxConnectionsPerAddress: Int = 20,
+                maxIMAPConnections: Int = 5000, maxIMAPConnectionsPerAddress: Int = 100,
+                commandTimeoutSeconds: Int = 60, minDataRate: Int = 500, tlsHandshakeTimeoutSeconds: Int = 15) {
         self.maxMessageSize = maxMessageSize
         self.burstRecipients = burstRecipients
         self.burstMinutes = burstMinutes
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxIMAPConnections = maxIMAPConnections
+        self.maxIMAPConnectionsPerAddress = maxIMAPConnectionsPerAddress
+        self.commandTimeoutSeconds = commandTimeoutSeconds
+        self.minDataRate = minDataRate
+        self.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds
     }
 }
 

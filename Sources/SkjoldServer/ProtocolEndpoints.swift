@@ -17,6 +17,13 @@ struct ProtocolEndpoints {
 
     var spoolDirectory: String { config.dataDir + "/spool" }
 
+    /// `[limits]`: slow-client deadlines for every listener.
+    var deadlines: ClientDeadlines {
+        ClientDeadlines(handshakeTimeout: .seconds(config.limits.tlsHandshakeTimeoutSeconds),
+                        commandTimeout: .seconds(config.limits.commandTimeoutSeconds),
+                        minimumDataRate: config.limits.minDataRate)
+    }
+
     /// The listeners to start, with a one-line description for the start-up banner.
     func listeners() throws -> [(MailListener, String)] {
         var result: [(MailListener, String)] = []
@@ -33,12 +40,17 @@ struct ProtocolEndpoints {
             ("submission", config.listen.submission, .submission, false, "submission, STARTTLS then AUTH PLAIN/LOGIN"),
             ("submissions", config.listen.submissions, .submission, true, "submission over implicit TLS, AUTH PLAIN/LOGIN"),
         ]
-        if smtpPorts.contains(where: { $0.1 != nil }) { try SMTPListeners.prepareSpool(spoolDirectory) }
+        // SMTP data and IMAP APPENDs share the spool: a crash's leftovers go whichever of them is on.
+        if smtpPorts.contains(where: { $0.1 != nil }) || config.listen.imap != nil || config.listen.imaps != nil {
+            try SMTPListeners.prepareSpool(spoolDirectory)
+        }
         for (name, address, role, implicitTLS, description) in smtpPorts {
             guard let address else { continue }
             let listener = SMTPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
                                                   tls: tls, settings: settings(role), store: store, logger: smtpLogger,
-                                                  quotas: store.quotas, protection: store.protection)
+                                                  quotas: store.quotas, protection: store.protection,
+                                                  maxConnections: config.limits.maxConnections,
+                                                  maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress, deadlines: deadlines)
             result.append((listener, description))
         }
         let defaultPlan = config.plans["standard"] ?? .standard
@@ -57,7 +69,9 @@ struct ProtocolEndpoints {
             guard let address else { continue }
             let listener = IMAPListeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
                                                   tls: tls, settings: imapSettings, store: store, logger: imapLogger,
-                                                  quotas: store.quotas)
+                                                  quotas: store.quotas, maxConnections: config.limits.maxIMAPConnections,
+                                                  maxConnectionsPerAddress: config.limits.maxIMAPConnectionsPerAddress,
+                                                  deadlines: deadlines)
             result.append((listener, description))
         }
         let pop3Settings = POP3ServerSettings(hostname: config.hostname, logIPAddresses: config.privacy.logIPAddresses,
@@ -72,7 +86,9 @@ struct ProtocolEndpoints {
             guard let address else { continue }
             let listener = POP3Listeners.listener(name: name, host: address.host, port: address.port, implicitTLS: implicitTLS,
                                                   tls: tls, settings: pop3Settings, store: store, logger: pop3Logger,
-                                                  quotas: store.quotas)
+                                                  quotas: store.quotas, maxConnections: config.limits.maxConnections,
+                                                  maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
+                                                  deadlines: deadlines)
             result.append((listener, description))
         }
         return result

@@ -1,3 +1,5 @@
+import DNSClient
+import Delivery
 import Foundation
 import Logging
 import MailServerCore
@@ -12,11 +14,15 @@ public struct ServerRuntime: Sendable {
     public let config: SkjoldConfig
     public let store: SQLiteMailStore
     public let logger: Logger
+    /// Who to become once the ports are bound (see `Privileges`).
+    public let privileges: Privileges.Plan
 
-    public init(config: SkjoldConfig, store: SQLiteMailStore, logger: Logger) {
+    public init(config: SkjoldConfig, store: SQLiteMailStore, logger: Logger,
+                privileges: Privileges.Plan = .unprivileged(ignoredUser: nil)) {
         self.config = config
         self.store = store
         self.logger = logger
+        self.privileges = privileges
     }
 
     /// TLS material: the configured files, or a self-signed certificate for `hostname` kept in data_dir/tls.
@@ -32,6 +38,13 @@ public struct ServerRuntime: Sendable {
         let tls = try loadTLS()
         let endpoints = ProtocolEndpoints(config: config, store: store, tls: tls, logger: logger)
         let listeners = try endpoints.listeners()
+        let openFiles = Privileges.raiseOpenFileLimit()
+        let needed = listeners.reduce(UInt64(0)) { sum, entry in
+            sum + UInt64(entry.0.name.hasPrefix("imap") ? config.limits.maxIMAPConnections : config.limits.maxConnections)
+        }
+        if openFiles < needed {
+            logger.warning("open file limit \(openFiles) is below the connection caps: raise it (e.g. LimitNOFILE=\(needed * 2) in the systemd unit)")
+        }
         var lines: [String] = []
         var ports: [String: Int] = [:]
         for (listener, role) in listeners {
@@ -41,24 +54,49 @@ public struct ServerRuntime: Sendable {
             let address = (listener.host.contains(":") ? "[\(listener.host)]" : listener.host) + ":\(port)"
             lines.append("  \(name) \(address.padding(toLength: 22, withPad: " ", startingAt: 0)) \(role)")
         }
+        // Ports bound, no client byte parsed yet: become the unprivileged user now.
+        let account = try Privileges.apply(privileges, ownedPaths: [config.dataDir, config.nobackupDir])
         if listeners.isEmpty {
             printer("no listeners configured: add a [listen] section to the configuration")
         } else {
             printer("listening:")
             for line in lines { printer(line) }
         }
+        if let account { printer("running as user \(account.name) (uid \(account.uid), gid \(account.gid))") }
         if let client = endpoints.clientHint(ports: ports) { printer(client) }
         printer("TLS certificate: \(tls.certificatePath ?? "configured") (SHA-256 \(tls.leafFingerprintSHA256))")
         // "ready" is printed from inside the running group, once its signal handlers are installed: a SIGTERM
         // right after "ready" then drains gracefully instead of killing the process.
         let ready = ReadyAnnouncer { printer("ready; stop with Ctrl-C or SIGTERM") }
+        let delivery = try await makeDelivery()
         let group = ServiceGroup(configuration: .init(
-            services: listeners.map { .init(service: $0.0) } + [.init(service: ready)],
+            services: listeners.map { .init(service: $0.0) } + [.init(service: delivery), .init(service: ready)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger))
         try await group.run()
         logger.info("stopped")
+    }
+}
+
+extension ServerRuntime {
+    /// Outbound delivery: DKIM keys for every hosted domain (created when missing), the DNS resolver
+    /// (`[delivery] dns_server` or /etc/resolv.conf), the queue runner.
+    func makeDelivery() async throws -> DeliveryService {
+        try await DKIMProvisioning.ensureAllDomains(directory: store.directory, keys: store.dkimKeys)
+        let dns: DNSResolver?
+        if let server = config.delivery.dnsServer {
+            dns = DNSResolver(servers: [DNSServerAddress(host: server.host, port: server.port)])
+        } else {
+            do {
+                dns = try DNSResolver.system()
+            } catch {
+                logger.warning("no DNS resolver (\(error)); mail to other domains waits in the queue until one is configured ([delivery] dns_server)")
+                dns = nil
+            }
+        }
+        return DeliveryService(config: config, queue: store.queue, directory: store.directory, mailStore: store,
+                               dkimKeys: store.dkimKeys, dns: dns, logger: logger)
     }
 }
 

@@ -1,3 +1,4 @@
+import Delivery
 import ArgumentParser
 import Foundation
 import MailStore
@@ -6,7 +7,7 @@ import SkjoldConfig
 
 struct DomainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "domain", abstract: "Manage hosted domains.",
-                                                    subcommands: [Add.self, Remove.self, List.self])
+                                                    subcommands: [Add.self, Remove.self, List.self, DNS.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Host a domain.")
@@ -16,6 +17,24 @@ struct DomainCommand: AsyncParsableCommand {
             let (_, store) = try options.open()
             let domain = try await store.directory.addDomain(name)
             print("added domain \(domain.name)")
+            let keys = try await DKIMProvisioning.ensureKeys(domain: domain.name, in: store.dkimKeys)
+            print("DKIM selectors: \(keys.map(\.selector).joined(separator: ", ")) (publish them: skjold domain dns \(domain.name))")
+        }
+    }
+
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "Print the DNS records to publish for a hosted domain: MX, SPF, DKIM, DMARC.")
+        @OptionGroup var options: StoreOptions
+        @Argument var name: String
+        func run() async throws {
+            let (config, store) = try options.open()
+            let domain = name.lowercased()
+            guard try await store.directory.isHostedDomain(domain) else {
+                throw CLIError(message: "\(domain) is not a hosted domain (add it with: skjold domain add \(domain))")
+            }
+            let keys = try await DKIMProvisioning.ensureKeys(domain: domain, in: store.dkimKeys)
+            for line in try DKIMProvisioning.dnsRecords(domain: domain, hostname: config.hostname, keys: keys) { print(line) }
         }
     }
 

@@ -7,7 +7,7 @@ import SkjoldConfig
 /// `skjold queue`: inspect and prune the outbound queue (messages accepted for delivery elsewhere).
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "Inspect the outbound queue.",
-                                                    subcommands: [List.self, Show.self, Remove.self])
+                                                    subcommands: [List.self, Show.self, Retry.self, Remove.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queued messages, oldest first.")
@@ -31,6 +31,29 @@ struct QueueCommand: AsyncParsableCommand {
             let (_, store) = try options.open()
             guard let message = try await store.queue.message(id: id) else { throw QueueFormat.unknown(id) }
             for line in QueueFormat.details(message, path: store.queue.messagePath(id: message.id)) { print(line) }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a queued message (or all of them) due now; the running server tries it within a second or two.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "Queue ID, as printed by `skjold queue list`.") var id: String?
+        @Flag(help: "Every queued message.") var all = false
+        func validate() throws {
+            if all == (id != nil) { throw ValidationError("give a queue ID or --all") }
+        }
+        func run() async throws {
+            let (_, store) = try options.open()
+            if let id {
+                guard try await store.queue.message(id: id) != nil else { throw QueueFormat.unknown(id) }
+                _ = try await store.queue.retry(id: id, at: Date())
+                print("queued message \(id) is due now")
+            } else {
+                let count = try await store.queue.list().count
+                _ = try await store.queue.retry(id: nil, at: Date())
+                print(count == 1 ? "1 queued message is due now" : "\(count) queued messages are due now")
+            }
         }
     }
 
@@ -87,6 +110,8 @@ enum QueueFormat {
             "account: \(message.accountID ?? "none")",
             "attempts: \(message.attempts)",
             "next attempt: \(time(message.nextAttempt))",
+            "delay notice sent: \(message.warned ? "yes" : "no")",
+            "dkim: \(message.signature.map { $0.isEmpty ? "not signed (no key for the sender's domain)" : "signed" } ?? "not yet signed")",
             "dsn ret: \(message.dsn.ret ?? "none")",
             "dsn envelope id: \(message.dsn.envelopeID ?? "none")",
             "file: \(path)",
@@ -97,6 +122,7 @@ enum QueueFormat {
             if let notify = r.notify { line += "  notify=\(notify)" }
             if let orcpt = r.originalRecipient { line += "  orcpt=\(orcpt)" }
             line += "  last reply: \(r.lastReply.map(oneLine) ?? "none")"
+            if let host = r.remoteHost { line += "  from \(oneLine(host))" }
             lines.append(line)
         }
         return lines

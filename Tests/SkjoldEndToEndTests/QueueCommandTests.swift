@@ -18,9 +18,10 @@ extension EndToEnd {
             db = sqlite3.connect(os.path.join(data, "skjold.sqlite"), timeout=10)
             db.execute("INSERT INTO queue_messages(id, sender, account_id, size, dsn_ret, dsn_envid, created_at, next_attempt, attempts)"
                        " VALUES (?, 'alice@skjold.test', NULL, ?, 'HDRS', 'env-1', 1700000000, 1700000600, 2)", (qid, len(body)))
-            db.execute("INSERT INTO queue_recipients VALUES (?, 0, 'kim@example.net', 'FAILURE', NULL, 'pending', ?)",
+            columns = "(message_id, position, address, notify, orcpt, state, last_reply)"
+            db.execute("INSERT INTO queue_recipients " + columns + " VALUES (?, 0, 'kim@example.net', 'FAILURE', NULL, 'pending', ?)",
                        (qid, "451 4.7.1 try again\\nlater"))
-            db.execute("INSERT INTO queue_recipients VALUES (?, 1, 'lee@example.org', NULL, 'rfc822;lee@example.org', 'delivered',"
+            db.execute("INSERT INTO queue_recipients " + columns + " VALUES (?, 1, 'lee@example.org', NULL, 'rfc822;lee@example.org', 'delivered',"
                        " '250 2.0.0 ok')", (qid,))
             db.commit()
             print(len(body))
@@ -64,6 +65,8 @@ extension EndToEnd {
                     "account: none",
                     "attempts: 2",
                     "next attempt: 2023-11-14T22:23:20Z",
+                    "delay notice sent: no",
+                    "dkim: not yet signed",
                     "dsn ret: HDRS",
                     "dsn envelope id: env-1",
                     "file: \(data)/queue/\(id)",

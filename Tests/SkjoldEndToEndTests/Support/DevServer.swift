@@ -71,6 +71,8 @@ final class DevServer: Sendable {
     init(data: URL, in directory: URL, extraArguments: [String] = []) throws {
         var arguments = ["serve", "--dev", "--data", data.path]
         for name in Self.listenerNames { arguments += ["--set", "listen.\(name)=127.0.0.1:0"] }
+        // Tests reach loopback only: outbound delivery is held unless a test routes it somewhere itself.
+        if !extraArguments.contains(where: { $0.hasPrefix("delivery.") }) { arguments += ["--set", "delivery.hold=true"] }
         arguments += extraArguments
         launchedAt = .now
         (process, stdout, stderr) = try Child.launch(try SkjoldBinary.url(), arguments, in: directory)
@@ -118,9 +120,9 @@ final class DevServer: Sendable {
 /// Runs `body` against a dev server on `data`, stopping the server however `body` ends.
 /// Returns the server's exit status from SIGTERM (nil: killed or crashed).
 @discardableResult
-func withDevServer(data: URL, in directory: URL,
+func withDevServer(data: URL, in directory: URL, extraArguments: [String] = [],
                    _ body: (DevServer, StartupReport) async throws -> Void) async throws -> Int32? {
-    let server = try DevServer(data: data, in: directory)
+    let server = try DevServer(data: data, in: directory, extraArguments: extraArguments)
     let report: StartupReport
     do {
         report = try await server.waitUntilReady()
