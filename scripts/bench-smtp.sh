@@ -38,7 +38,9 @@ TOML
 for u in 1 2 3 4 5 6 7 8; do
     printf '%s\n' "$PASS" | "$SKJOLD" account add "user$u@bench.test" --password-stdin --config "$DATA/skjold.toml" >/dev/null
 done
-"$SKJOLD" serve --config "$DATA/skjold.toml" > "$DATA/serve.log" 2>&1 &
+ROOT_FLAG=()
+[[ "$(id -u)" -eq 0 ]] && ROOT_FLAG=(--allow-root)  # a throwaway benchmark server may stay root
+"$SKJOLD" serve --config "$DATA/skjold.toml" "${ROOT_FLAG[@]}" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 100); do grep -q '^ready' "$DATA/serve.log" && break; sleep 0.1; done

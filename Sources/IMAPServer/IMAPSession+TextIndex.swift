@@ -30,7 +30,7 @@ struct TextSearchAnswers {
 extension IMAPSession {
     /// Messages indexed per write transaction while catching a mailbox up: large enough to amortize the
     /// commit, small enough that deliveries do not wait long for the store's writer.
-    static let indexBatch = 200
+    static let indexBatch = 100
 
     /// The TEXT/BODY needles of a search key, with their scope.
     static func textNeedles(_ key: SearchKey, into out: inout [TextSearchAnswers.Key]) {
@@ -74,7 +74,9 @@ extension IMAPSession {
             var documents: [SearchTextDocument] = []
             documents.reserveCapacity(batch.blobIDs.count)
             var parses: [String: [UInt8]] = [:]
-            for blob in batch.blobIDs {
+            for (n, blob) in batch.blobIDs.enumerated() {
+                // Parsing is CPU work on the shared executor: let sessions' commands in between.
+                if n % 16 == 15 { await Task.yield() }
                 // A message whose file cannot be read is left out of the index (it would fail FETCH too).
                 guard let message = try? MappedMessage(path: mail.blobFilePath(blob)) else { continue }
                 documents.append(searchDocument(blobID: blob, message))

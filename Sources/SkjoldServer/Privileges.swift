@@ -247,6 +247,7 @@ public enum Privileges {
     /// Asks the main thread (tid = pid) to switch, through a real-time signal nobody else handles;
     /// returns whether it reported success within 5 s.
     private static func switchOnMainThread(_ account: ServiceAccount) -> Bool {
+        #if canImport(Glibc)
         typealias TGKill = @convention(c) (pid_t, pid_t, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "tgkill") else { return false }
         let tgkill = unsafeBitCast(symbol, to: TGKill.self)
@@ -288,6 +289,9 @@ public enum Privileges {
             if ready < 0 && errno != EINTR { return false }
         }
         return false
+        #else
+        return false  // elsewhere set*id is process-wide (Darwin) or the libc is not glibc
+        #endif
     }
 
     /// The first thread of this process whose real or effective ids are not the account's, if any.

@@ -58,7 +58,8 @@ struct ExportCommand: AsyncParsableCommand {
     var destination: String
 
     func run() async throws {
-        let (_, store) = try options.open()
+        // Reads the store and writes FILE where the admin asked: stays root.
+        let (_, store) = try options.open(asServiceUser: false)
         guard let account = try await store.directory.account(address) else {
             throw DirectoryError.noSuchAccount((try? EmailAddress(address).given) ?? address)
         }

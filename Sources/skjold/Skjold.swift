@@ -3,6 +3,7 @@ import Foundation
 import MailStore
 import MailStoreSQLite
 import SkjoldConfig
+import SkjoldServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -107,8 +108,20 @@ struct StoreOptions: ParsableArguments {
                                    plans: PlanCatalog(config))
     }
 
-    func open() throws -> (SkjoldConfig, SQLiteMailStore) {
+    /// The configuration and the store, for admin commands. Run as root with `user` set, the command first
+    /// becomes that user (as `serve` does after binding), so every file it creates belongs to the server's
+    /// account rather than to root (which the running server could not open). `asServiceUser: false` keeps
+    /// root, for commands that only read the store and write elsewhere (export).
+    func open(asServiceUser: Bool = true) throws -> (SkjoldConfig, SQLiteMailStore) {
         let config = try resolveConfig()
+        if asServiceUser, geteuid() == 0, config.user != nil {
+            do {
+                let plan = try Privileges.plan(user: config.user, allowRoot: true)
+                _ = try Privileges.apply(plan, ownedPaths: [config.dataDir, config.nobackupDir])
+            } catch {
+                throw CLIError(message: error.description, code: error.exitCode)
+            }
+        }
         return (config, try openStore(config))
     }
 }

@@ -52,6 +52,10 @@ import Testing
         let indexer = BackgroundIndexer()
         indexer.watch(mail, accountID: account.id, feed: feed, logger: Logger(label: "test"))
         indexer.watch(mail, accountID: account.id, feed: feed, logger: Logger(label: "test"))
+        for _ in 0..<100 where feed.subscriberCount(accountID: account.id) < 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(200))
         #expect(feed.subscriberCount(accountID: account.id) == 2, "one worker per account")
 
         try await server.deliverMany(450) { "Subject: m\($0)\r\n\r\nbackground zebra\($0)\r\n" }
@@ -63,7 +67,8 @@ import Testing
         for _ in 0..<300 where !caughtUp {
             try await Task.sleep(for: .milliseconds(100))
             let left = try await mail.unindexedMessages(mailboxID: inbox.id, limit: 1)
-            caughtUp = left.throughUID == nil && (try await mail.cachedParses(blobIDs: blobs)).count == blobs.count
+            let parsed = try await mail.cachedParses(blobIDs: blobs)
+            caughtUp = left.throughUID == nil && parsed.count == blobs.count
         }
         #expect(caughtUp, "text index and parse cache filled without a search or a FETCH")
         #expect(try await mail.indexedUIDs(mailboxID: inbox.id, containing: "zebra449", scope: .body).count == 1)
@@ -101,8 +106,8 @@ subjects, shapes = {}, {}
 for item in ok(m.fetch('1:*', '(UID FLAGS ENVELOPE BODYSTRUCTURE)')):
     line = item if isinstance(item, bytes) else item[0]
     seq = int(line.split()[0])
-    subjects[seq] = re.search(rb'ENVELOPE \("[^"]*" "(s\d+)"', line).group(1)
-    shapes[seq] = b'"ALTERNATIVE"' in line
+    subjects[seq] = re.search(rb'ENVELOPE \((?:NIL|"[^"]*") "(s\d+)"', line).group(1)
+    shapes[seq] = b'"ALTERNATIVE"' in line.upper()
 assert len(subjects) == COUNT, len(subjects)
 assert sum(shapes.values()) == COUNT // 2, sum(shapes.values())
 again = ok(m.fetch('1:*', '(ENVELOPE BODY.PEEK[1])'))
@@ -130,12 +135,12 @@ assert lines == [b'* 3 EXPUNGE'], lines
 assert ok(m.fetch('3', '(UID)'))[0].startswith(b'3 (UID 4)')
 m.logout()
 print('ok')
-""#.replacingOccurrences(of: "COUNT", with: String(count)), [marker])
+"""#.replacingOccurrences(of: "COUNT", with: String(count)), [marker])
         for _ in 0..<600 where !FileManager.default.fileExists(atPath: marker + "ready") {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await server.mail().expunge(in: "INBOX", uids: [3])
-        FileManager.default.createFile(atPath: marker + "done", contents: nil)
+        #expect(FileManager.default.createFile(atPath: marker + "done", contents: nil))
         _ = try await output
     }
 }
