@@ -186,3 +186,26 @@ let package = Package(
         ], swiftSettings: swiftSettings),
     ]
 )
+
+// libFuzzer targets, one per parser (Fuzz/, run by scripts/fuzz.sh). Declared only when SKJOLD_FUZZ=1, so
+// `swift build` and `swift test` never build them: they link only with -sanitize=fuzzer.
+if Context.environment["SKJOLD_FUZZ"] == "1" {
+    let fuzzers: [(name: String, parser: Target.Dependency)] = [
+        ("FuzzSMTPCommand", "SMTPProtocol"),
+        ("FuzzIMAPCommand", "IMAPProtocol"),
+        ("FuzzPOP3Command", "POP3Protocol"),
+        ("FuzzMIMEMessage", "MIME"),
+        ("FuzzConfig", "SkjoldConfig"),
+        ("FuzzDNSMessage", "DNSWire"),
+    ]
+    package.targets += [
+        // Declares libFuzzer's LLVMFuzzerRunDriver: SwiftPM renames an executable's `main`, so each fuzz
+        // executable starts the driver itself instead of linking libFuzzer's `main`.
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport",
+                swiftSettings: swiftSettings),
+    ] + fuzzers.map { fuzzer in
+        .executableTarget(name: fuzzer.name, dependencies: ["FuzzSupport", fuzzer.parser],
+                          path: "Fuzz/\(fuzzer.name)", swiftSettings: swiftSettings)
+    }
+}
