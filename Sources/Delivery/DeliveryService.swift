@@ -52,8 +52,16 @@ public final class DeliveryService: Service, Sendable {
             Task { await scheduler.drain() }
         }
         await scheduler.drain()
-        await scheduler.waitForWorkers()
+        // Running transactions finish (their outcomes are recorded, so nothing is sent twice), but a stalled
+        // receiver must not hold the whole server's shutdown for its full SMTP timeouts.
+        let deadline = ContinuousClock.now + Self.shutdownGrace
+        while ContinuousClock.now < deadline, !Task.isCancelled, await !scheduler.isIdle {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
+
+    /// How long shutdown waits for running transactions.
+    static let shutdownGrace: Duration = .seconds(30)
 
     /// One pass, for tests and tools: schedules what is due now and waits until it has been tried.
     public func runOnce(now: Date = Date()) async {
@@ -116,6 +124,9 @@ actor DeliveryScheduler {
         waiting.removeAll()
         resumeIdleWaitersIfIdle()
     }
+
+    /// No worker, notice or waiting item left.
+    var isIdle: Bool { totalActive == 0 && finalizing == 0 && waiting.values.allSatisfy(\.isEmpty) }
 
     func waitForWorkers() async {
         if totalActive == 0 && finalizing == 0 && waiting.values.allSatisfy(\.isEmpty) { return }
