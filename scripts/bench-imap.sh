@@ -162,8 +162,10 @@ sleep 2
 PEER_PIDS="$("$BENCH_DIR/setup-peer.sh" pids)"
 
 common=(--starttls --password "$PASS" --timeout 7200 --op-timeout 1800)
-skjold_args=(--label skjold --imap-port "$IMAP_PORT" --smtp-port "$PORT" --server-pids "$SERVER")
-peer_args=(--label dovecot --imap-port 21143 --smtp-port 22525 --server-pids "$PEER_PIDS")
+skjold_args=(--label skjold --imap-port "$IMAP_PORT" --server-pids "$SERVER")
+peer_args=(--label dovecot --imap-port 21143 --server-pids "$PEER_PIDS")
+skjold_smtp=(--smtp-port "$PORT")
+peer_smtp=(--smtp-port 22525)
 
 wait_quiet() {
     local waited=0
@@ -219,7 +221,7 @@ if [[ ",$ONLY," == *",idle,"* ]]; then
     for target in skjold dovecot; do
         wait_quiet
         echo "== imap-idle $target ($K connections, load $(cut -d' ' -f1 /proc/loadavg))"
-        if [[ $target == skjold ]]; then args=("${skjold_args[@]}"); else args=("${peer_args[@]}"); fi
+        if [[ $target == skjold ]]; then args=("${skjold_args[@]}" "${skjold_smtp[@]}"); else args=("${peer_args[@]}" "${peer_smtp[@]}"); fi
         run imap-idle "${common[@]}" "${args[@]}" --user "$IDLE_USER" -k "$K" --ramp "$RAMP" --deliver smtp \
             --settle 5 --notify-timeout 120 || true
     done

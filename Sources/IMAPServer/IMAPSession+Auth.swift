@@ -138,67 +138,75 @@ extension IMAPSession {
     }
 
     /// IDLE (RFC 2177): pushes changes as they happen until DONE. Waits on the change feed and the socket
-    /// at once; nothing polls.
+    /// at once; nothing polls. One read stays pending for the whole IDLE while changes are pushed (a write
+    /// does not disturb a pending read), so waking thousands of idling sessions for one delivery costs each
+    /// a write, not a cancelled and re-armed read.
     func idle(_ tag: String) async throws -> Outcome {
         send(.continuation("idling"))
         try await sendUpdates(allowExpunge: true)
         try await flushOutput()
         parser.expectIdleDone()
+        // DONE may have come along with IDLE.
+        if let event = parser.next() { return try await idleEnded(tag, event) }
+        guard let subscription else { return .close }
         let connection = self.connection
-        while true {
-            if let event = parser.next() {
-                switch event {
-                case .idleDone:
-                    try await sendUpdates(allowExpunge: true)
-                    tagged(tag, .ok, text: "IDLE terminated")
-                    return .proceed
-                case .error:
-                    return bad(tag, code: .parse, "Expected DONE")
-                default:
-                    return bad(tag, code: .parse, "Expected DONE")
-                }
+        let compressed = deflate != nil
+        enum Wake: Sendable {
+            case line(LineRead)
+            case compressed([UInt8]?)
+            case change
+        }
+        let read: @Sendable () async throws -> Wake = {
+            if compressed { return .compressed(try await connection.readBytes(max: DeflateStreams.maximumRead)) }
+            return .line(try await connection.readLine(maxLength: 1024))
+        }
+        return try await withThrowingTaskGroup(of: Wake.self) { group in
+            group.addTask(operation: read)
+            group.addTask {
+                await subscription.waitForChange()
+                return .change
             }
-            guard let subscription else { return .close }
-            enum Wake: Sendable {
-                case line(LineRead)
-                case compressed([UInt8]?)
-                case change
-            }
-            let compressed = deflate != nil
-            let wakes: [Wake] = try await withThrowingTaskGroup(of: Wake.self) { group in
-                group.addTask {
-                    if compressed { return .compressed(try await connection.readBytes(max: DeflateStreams.maximumRead)) }
-                    return .line(try await connection.readLine(maxLength: 1024))
-                }
-                group.addTask {
-                    await subscription.waitForChange()
-                    return .change
-                }
-                var wakes: [Wake] = []
-                if let first = try await group.next() { wakes.append(first) }
-                group.cancelAll()
-                // The loser may have finished too (a line read before the cancellation landed): keep it.
-                while let result = await group.nextResult() {
-                    if case .success(let wake) = result { wakes.append(wake) }
-                }
-                return wakes
-            }
-            for wake in wakes {
+            while let wake = try await group.next() {
                 switch wake {
+                case .change:
+                    try await sendUpdates(allowExpunge: true)
+                    try await flushOutput()
+                    group.addTask {
+                        await subscription.waitForChange()
+                        return .change
+                    }
+                    continue
                 case .line(.line(let bytes)):
                     parser.append(bytes)
                     parser.append([0x0D, 0x0A])
                 case .line(.tooLong):
+                    group.cancelAll()
                     return bad(tag, code: .parse, "Expected DONE")
                 case .line(.eof), .compressed(nil):
+                    group.cancelAll()
                     return .close
                 case .compressed(let bytes?):
                     if let deflate { parser.append(try inflate(bytes, with: deflate)) }
-                case .change:
-                    try await sendUpdates(allowExpunge: true)
-                    try await flushOutput()
                 }
+                if let event = parser.next() {
+                    group.cancelAll()
+                    return try await idleEnded(tag, event)
+                }
+                group.addTask(operation: read)
             }
+            return .close
+        }
+    }
+
+    /// The reply to what ended an IDLE: DONE, or anything else (a client error).
+    private func idleEnded(_ tag: String, _ event: IMAPCommandEvent) async throws -> Outcome {
+        switch event {
+        case .idleDone:
+            try await sendUpdates(allowExpunge: true)
+            tagged(tag, .ok, text: "IDLE terminated")
+            return .proceed
+        default:
+            return bad(tag, code: .parse, "Expected DONE")
         }
     }
 }

@@ -44,22 +44,29 @@ extension IMAPSession {
         while start < indices.count {
             let chunk = indices[start..<min(indices.count, start + Self.fetchChunk)]
             start = chunk.endIndex
-            var records = try await mail.messages(mailboxID: box.id, uids: NumberSet(chunk.map { box.uid(at: $0) }).ranges)
-            if let since = modifiers.changedSince { records.removeAll { $0.modSeq <= since } }
+            let ranges = NumberSet(chunk.map { box.uid(at: $0) }).ranges
+            // Each record with its cached parse, when the attributes need one.
+            var records: [(MessageRecord, [UInt8]?)]
+            if parse {
+                records = try await mail.messagesWithCachedParses(mailboxID: box.id, uids: ranges)
+            } else {
+                records = try await mail.messages(mailboxID: box.id, uids: ranges).map { ($0, nil) }
+            }
+            if let since = modifiers.changedSince { records.removeAll { $0.0.modSeq <= since } }
 
             // RFC 9051 §6.4.5: BODY[...] (not PEEK), BINARY[...], RFC822 and RFC822.TEXT set \Seen.
             var seenNow = Set<UID>()
             if !box.readOnly, attrs.contains(where: \.setsSeen) {
-                let unseen = records.filter { !$0.flags.contains("\\Seen") }.map(\.uid)
+                let unseen = records.filter { !$0.0.flags.contains("\\Seen") }.map(\.0.uid)
                 if !unseen.isEmpty {
                     let result = try await mail.updateFlags(mailboxID: box.id, uids: unseen, change: .add, flags: ["\\Seen"],
                                                             unchangedSince: nil)
                     var states: [UID: MessageFlagState] = [:]
                     for state in result.states { states[state.uid] = state }
                     for i in records.indices {
-                        guard let state = states[records[i].uid] else { continue }
-                        records[i].flags = state.flags
-                        records[i].modSeq = state.modSeq
+                        guard let state = states[records[i].0.uid] else { continue }
+                        records[i].0.flags = state.flags
+                        records[i].0.modSeq = state.modSeq
                         if let index = box.index(of: state.uid) { box.update(index: index, flags: state.flags, modSeq: state.modSeq) }
                         seenNow.insert(state.uid)
                     }
@@ -68,19 +75,18 @@ extension IMAPSession {
                 selected = box
             }
 
-            let cachedParses = parse ? try await mail.cachedParses(blobIDs: records.map(\.blobID)) : [:]
             var newParses: [String: [UInt8]] = [:]
             // Both ascending by UID: walk them together.
             var next = records.startIndex
             for index in chunk {
                 let uid = box.uid(at: index)
-                while next < records.endIndex, records[next].uid < uid { next += 1 }
-                guard next < records.endIndex, records[next].uid == uid else { continue }
-                let record = records[next]
+                while next < records.endIndex, records[next].0.uid < uid { next += 1 }
+                guard next < records.endIndex, records[next].0.uid == uid else { continue }
+                let (record, cachedParse) = records[next]
                 let items: [FetchItem]
                 var mapped: MappedMessage?
                 do {
-                    items = try prepare(attrs, for: record, cachedParse: cachedParses[record.blobID], newParses: &newParses,
+                    items = try prepare(attrs, for: record, cachedParse: cachedParse, newParses: &newParses,
                                         mapped: &mapped, addFlags: seenNow.contains(record.uid), wire: &wire)
                 } catch let refusal as FetchRefusal {
                     await recordTraffic(sent)

@@ -110,7 +110,7 @@ final class BackgroundIndexer: Sendable {
     private let workers = Mutex<Set<String>>([])
 
     /// Wait after a change before indexing, so a burst of deliveries is indexed in few transactions.
-    static let settle: Duration = .milliseconds(250)
+    static let settle: Duration = .seconds(1)
     /// How often a worker with nothing to do checks whether its account still has sessions.
     static let recheck: Duration = .seconds(5)
 

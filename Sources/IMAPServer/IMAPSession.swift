@@ -231,9 +231,11 @@ public final class IMAPSession {
         return .proceed
     }
 
-    /// Writes what is buffered when it grew large; keeps memory bounded on big FETCH responses.
+    /// Sends what is buffered when it grew large; keeps memory bounded on big FETCH responses. Flushed, not
+    /// only written: under TLS, unflushed writes wait in the TLS handler (they do not count against the
+    /// channel's writability), so a large response would otherwise be held whole and sent only at its end.
     func writeIfLarge() async throws {
-        if output.count >= Self.outputChunk { try await writeOutput(flush: false) }
+        if output.count >= Self.outputChunk { try await writeOutput(flush: true) }
     }
 
     func writeOutput(flush: Bool) async throws {

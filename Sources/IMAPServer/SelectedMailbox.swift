@@ -25,7 +25,11 @@ struct SelectedMailbox {
         self.uidValidity = uidValidity
         knownModSeq = highestModSeq
         uids.reserveCapacity(messages.count)
-        for m in messages.sorted(by: { $0.uid < $1.uid }) {
+        flags.reserveCapacity(messages.count)
+        modSeqs.reserveCapacity(messages.count)
+        // Stores list messages by UID already; sorting is only for those that do not.
+        let ordered = zip(messages, messages.dropFirst()).allSatisfy { $0.uid < $1.uid }
+        for m in ordered ? messages : messages.sorted(by: { $0.uid < $1.uid }) {
             uids.append(m.uid)
             flags.append(m.flags)
             modSeqs.append(m.modSeq)

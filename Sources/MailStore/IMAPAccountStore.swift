@@ -109,6 +109,9 @@ public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
     /// The cached parse of a stored message (an `IMAPMessageCache` in compact form), if computed before.
     func cachedParse(blobID: String) async throws -> [UInt8]?
     func storeCachedParse(blobID: String, _ data: [UInt8]) async throws
+    /// The messages with UIDs in `ranges`, ascending, each with its cached parse when there is one: what a
+    /// FETCH of ENVELOPE or BODYSTRUCTURE needs, in one read.
+    func messagesWithCachedParses(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [(MessageRecord, [UInt8]?)]
     /// The cached parses of many blobs in one read; blobs without one are absent from the result.
     func cachedParses(blobIDs: [String]) async throws -> [String: [UInt8]]
     /// Stores many parses in one transaction, keeping entries that exist (for blobs that still exist).
@@ -119,6 +122,13 @@ public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
 }
 
 extension IMAPAccountStore {
+    /// Two reads; stores that can do better implement the requirement.
+    public func messagesWithCachedParses(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [(MessageRecord, [UInt8]?)] {
+        let records = try await messages(mailboxID: mailboxID, uids: ranges)
+        let parses = try await cachedParses(blobIDs: records.map(\.blobID))
+        return records.map { ($0, parses[$0.blobID]) }
+    }
+
     /// One read per blob; stores that can do better implement the requirement.
     public func cachedParses(blobIDs: [String]) async throws -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]

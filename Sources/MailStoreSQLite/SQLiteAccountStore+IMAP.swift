@@ -5,15 +5,18 @@ import Synchronization
 
 /// The IMAP operations of the embedded store. The side tables live in the account's `mail.sqlite`:
 /// - `imap_parse_cache(blob_id, data)`: the compact MIME parse of a stored message (ENVELOPE,
-///   BODYSTRUCTURE, part offsets), filled on the first FETCH that needs it, so delivery stays fast and a
-///   message is parsed at most once; shared by every copy of the blob.
+///   BODYSTRUCTURE, part offsets), filled in the background after delivery (with the text index) or by the
+///   first FETCH that needs it, so delivery stays fast and a message is parsed at most once; shared by
+///   every copy of the blob.
 /// - index `imap_messages_modseq(mailbox_id, modseq)`: finds a session's changes without a scan.
 /// - `imap_expunge_marks(mailbox_id, modseq)`: the mailbox HIGHESTMODSEQ at its latest message removal (by
 ///   any path: trigger `imap_message_removed`), so a session learns that nothing was expunged since it
 ///   last looked without counting the mailbox.
 /// - `imap_fts(header, body)`: an FTS5 index with the trigram tokenizer (case-insensitive substring
 ///   matching, as SEARCH TEXT/BODY need), one row per blob; `imap_fts_docs(blob_id, docid)` maps blobs to
-///   its rows, and `imap_fts_mailboxes(mailbox_id, indexed_uid)` records how far each mailbox is indexed
+///   its rows, `imap_fts_uids(mailbox_id, uid, docid)` maps each indexed message to its row (a search
+///   joins integers, not blob ids; trigger `imap_fts_uid_removed` follows removals), and
+///   `imap_fts_mailboxes(mailbox_id, indexed_uid)` records how far each mailbox is indexed
 ///   (UIDs only grow, so "indexed through UID n" stays true). Filled by the IMAP server in the background
 ///   after deliveries, and caught up before a text search.
 /// - trigger `imap_blob_removed`: when a blob goes (by any path: IMAP, POP3, admin tools), its parse and
@@ -37,6 +40,12 @@ extension SQLiteAccountStore: IMAPAccountStore {
                         CREATE VIRTUAL TABLE IF NOT EXISTS imap_fts USING fts5(header, body, tokenize = 'trigram');
                         CREATE TABLE IF NOT EXISTS imap_fts_docs(blob_id TEXT PRIMARY KEY, docid INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
                         CREATE TABLE IF NOT EXISTS imap_fts_mailboxes(mailbox_id INTEGER PRIMARY KEY, indexed_uid INTEGER NOT NULL);
+                        CREATE TABLE IF NOT EXISTS imap_fts_uids(
+                            mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL, docid INTEGER NOT NULL,
+                            PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+                        CREATE TRIGGER IF NOT EXISTS imap_fts_uid_removed AFTER DELETE ON messages BEGIN
+                            DELETE FROM imap_fts_uids WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;
+                        END;
                         CREATE TABLE IF NOT EXISTS imap_expunge_marks(mailbox_id INTEGER PRIMARY KEY, modseq INTEGER NOT NULL);
                         CREATE TRIGGER IF NOT EXISTS imap_message_removed AFTER DELETE ON messages BEGIN
                             INSERT INTO imap_expunge_marks(mailbox_id, modseq)
@@ -49,6 +58,7 @@ extension SQLiteAccountStore: IMAPAccountStore {
                             DELETE FROM imap_fts_docs WHERE blob_id = OLD.id;
                         END;
                         """)
+                    try Self.completeUIDMap(db)
                     _ = try Self.pruneIndex(db)
                 }
                 // Every write of this process to the account goes through this pool's writer (SMTP delivery,
@@ -72,44 +82,93 @@ extension SQLiteAccountStore: IMAPAccountStore {
     }
 
     public func highestModSeq(mailboxID: Int64) async throws -> ModSeq? {
-        try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map { ModSeq($0) }
-        }
+        try await stateReads.highestModSeqs.submit(mailboxID)
     }
 
     public func delta(mailboxID: Int64, since modSeq: ModSeq, knownUIDBound: UID, knownCount: Int) async throws -> MailboxDelta {
-        try await pool.read { db in
-            guard let highest = try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID])
-            else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
-            if ModSeq(highest) <= modSeq { return MailboxDelta(highestModSeq: ModSeq(highest), changed: [], survivingUIDs: nil) }
-            let changed = try Row.fetchAll(db, sql: """
-                SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid
-                """, arguments: [mailboxID, Int64(clamping: modSeq)]).map(Self.record)
-            // Expunges since `modSeq` are possible only if the mailbox's last one is not older (trigger
-            // `imap_message_removed`); only then are the survivors listed. Counting the mailbox instead would
-            // cost a scan per command and session.
-            let lastExpunge = try Int64.fetchOne(db, sql: "SELECT modseq FROM imap_expunge_marks WHERE mailbox_id = ?",
-                                                 arguments: [mailboxID]) ?? 0
-            var surviving: [UID]?
-            if lastExpunge >= Int64(clamping: modSeq) {
-                surviving = try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND uid <= ? ORDER BY uid",
-                                               arguments: [mailboxID, Int64(knownUIDBound)]).map { UID(truncatingIfNeeded: $0) }
-            }
-            return MailboxDelta(highestModSeq: ModSeq(highest), changed: changed, survivingUIDs: surviving)
+        try await stateReads.deltas.submit(
+            IMAPStateReads.DeltaQuestion(mailboxID: mailboxID, since: modSeq, knownUIDBound: knownUIDBound))
+    }
+
+    static func readDelta(_ db: Database, _ question: IMAPStateReads.DeltaQuestion) throws -> MailboxDelta {
+        let mailboxID = question.mailboxID, modSeq = question.since
+        guard let highest = try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+        else { throw MailStoreError.noSuchMailbox("#\(mailboxID)") }
+        if ModSeq(highest) <= modSeq { return MailboxDelta(highestModSeq: ModSeq(highest), changed: [], survivingUIDs: nil) }
+        let changed = try Self.records(db, sql: """
+            SELECT \(Self.recordColumns) FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid
+            """, arguments: [mailboxID, Int64(clamping: modSeq)])
+        // Expunges since `modSeq` are possible only if the mailbox's last one is not older (trigger
+        // `imap_message_removed`); only then are the survivors listed. Counting the mailbox instead would
+        // cost a scan per command and session.
+        let lastExpunge = try Int64.fetchOne(db, sql: "SELECT modseq FROM imap_expunge_marks WHERE mailbox_id = ?",
+                                             arguments: [mailboxID]) ?? 0
+        var surviving: [UID]?
+        if lastExpunge >= Int64(clamping: modSeq) {
+            surviving = try Int64.fetchAll(db, sql: "SELECT uid FROM messages WHERE mailbox_id = ? AND uid <= ? ORDER BY uid",
+                                           arguments: [mailboxID, Int64(question.knownUIDBound)]).map { UID(truncatingIfNeeded: $0) }
         }
+        return MailboxDelta(highestModSeq: ModSeq(highest), changed: changed, survivingUIDs: surviving)
     }
 
     public func messages(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [MessageRecord] {
         try await pool.read { db in
             var out: [MessageRecord] = []
             for r in ranges {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid
+                out += try Self.records(db, sql: """
+                    SELECT \(Self.recordColumns) FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid
                     """, arguments: [mailboxID, Int64(r.lowerBound), Int64(r.upperBound)])
-                out.append(contentsOf: rows.map(Self.record))
             }
             return out
         }
+    }
+
+    public func messagesWithCachedParses(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [(MessageRecord, [UInt8]?)] {
+        try await pool.read { db in
+            var out: [(MessageRecord, [UInt8]?)] = []
+            var flagSets: [String: Set<String>] = [:]
+            let statement = try db.cachedStatement(sql: """
+                SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_id, c.data
+                FROM messages m LEFT JOIN imap_parse_cache c ON c.blob_id = m.blob_id
+                WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid
+                """)
+            for r in ranges {
+                let rows = try Row.fetchCursor(statement, arguments: [mailboxID, Int64(r.lowerBound), Int64(r.upperBound)])
+                while let row = try rows.next() {
+                    let parse = try row.withUnsafeData(atIndex: 6) { data in data.map { $0.withUnsafeBytes { Array($0) } } }
+                    out.append((Self.record(positional: row, flagSets: &flagSets), parse))
+                }
+            }
+            return out
+        }
+    }
+
+    /// The columns ``records(_:sql:arguments:)`` reads, in its order.
+    static let recordColumns = "uid, modseq, flags, internal_date, size, blob_id"
+
+    /// Message records of a query selecting ``recordColumns``, read by position from a cursor (a FETCH or a
+    /// refresh reads many: no per-row column-name lookups, no row copies), with each distinct flag set
+    /// decoded once and shared.
+    static func records(_ db: Database, sql: String, arguments: StatementArguments) throws -> [MessageRecord] {
+        var out: [MessageRecord] = []
+        var flagSets: [String: Set<String>] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        while let row = try rows.next() { out.append(record(positional: row, flagSets: &flagSets)) }
+        return out
+    }
+
+    /// A record from a row whose first columns are ``recordColumns``.
+    static func record(positional row: Row, flagSets: inout [String: Set<String>]) -> MessageRecord {
+        let text: String = row[2]
+        let flags: Set<String>
+        if let known = flagSets[text] {
+            flags = known
+        } else {
+            flags = decodeFlags(text)
+            if flagSets.count < 256 { flagSets[text] = flags }
+        }
+        return MessageRecord(uid: UID(truncatingIfNeeded: row[0] as Int64), modSeq: ModSeq(row[1] as Int64), flags: flags,
+                             internalDate: Date(timeIntervalSince1970: TimeInterval(row[3] as Int64)), size: row[4], blobID: row[5])
     }
 
     public func updateFlags(mailboxID: Int64, uids: [UID], change: FlagChange, flags: Set<String>,
@@ -289,8 +348,7 @@ extension SQLiteAccountStore: IMAPAccountStore {
                                                arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
                     let blob: String = row[0]
-                    let data: Data = row[1]
-                    out[blob] = [UInt8](data)
+                    out[blob] = try row.withUnsafeData(atIndex: 1) { data in data.map { $0.withUnsafeBytes { Array($0) } } ?? [] }
                 }
             }
             return out
@@ -340,6 +398,8 @@ extension SQLiteAccountStore: FullTextIndex {
 
     public func addToIndex(_ documents: [SearchTextDocument], mailboxID: Int64, throughUID: UID) async throws {
         try await pool.write { db in
+            let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_uid FROM imap_fts_mailboxes WHERE mailbox_id = ?",
+                                               arguments: [mailboxID]) ?? 0
             let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM blobs WHERE id = ?) AND NOT EXISTS(SELECT 1 FROM imap_fts_docs WHERE blob_id = ?)")
             let insertText = try db.cachedStatement(sql: "INSERT INTO imap_fts(header, body) VALUES (?, ?)")
             let insertDoc = try db.cachedStatement(sql: "INSERT INTO imap_fts_docs(blob_id, docid) VALUES (?, ?)")
@@ -348,6 +408,12 @@ extension SQLiteAccountStore: FullTextIndex {
                 try insertText.execute(arguments: [document.header, document.body])
                 try insertDoc.execute(arguments: [document.blobID, db.lastInsertedRowID])
             }
+            // The messages of the range, also those whose blob was indexed before (copies share one entry).
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO imap_fts_uids(mailbox_id, uid, docid)
+                SELECT m.mailbox_id, m.uid, d.docid FROM messages m JOIN imap_fts_docs d ON d.blob_id = m.blob_id
+                WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ?
+                """, arguments: [mailboxID, watermark, Int64(throughUID)])
             try db.execute(sql: """
                 INSERT INTO imap_fts_mailboxes(mailbox_id, indexed_uid) SELECT id, ? FROM mailboxes WHERE id = ?
                 ON CONFLICT(mailbox_id) DO UPDATE SET indexed_uid = max(indexed_uid, excluded.indexed_uid)
@@ -361,11 +427,14 @@ extension SQLiteAccountStore: FullTextIndex {
         let phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let query = scope == .body ? "body : " + phrase : phrase
         return try await pool.read { db in
-            // The matching blobs form a set that SQLite probes while walking the mailbox's messages.
-            Set(try Int64.fetchAll(db, sql: """
-                SELECT uid FROM messages WHERE mailbox_id = ? AND blob_id IN (
-                    SELECT d.blob_id FROM imap_fts JOIN imap_fts_docs d ON d.docid = imap_fts.rowid WHERE imap_fts MATCH ?)
-                """, arguments: [mailboxID, query]).map { UID(truncatingIfNeeded: $0) })
+            // The matching entries form a set of integers that SQLite probes while walking the mailbox's
+            // part of the UID map: no text keys, no join with the messages.
+            var uids = Set<UID>()
+            let rows = try Int64.fetchCursor(db, sql: """
+                SELECT uid FROM imap_fts_uids WHERE mailbox_id = ? AND docid IN (SELECT rowid FROM imap_fts WHERE imap_fts MATCH ?)
+                """, arguments: [mailboxID, query])
+            while let uid = try rows.next() { uids.insert(UID(truncatingIfNeeded: uid)) }
+            return uids
         }
     }
 
@@ -378,14 +447,87 @@ extension SQLiteAccountStore: FullTextIndex {
         let stale = try String.fetchAll(db, sql: "SELECT blob_id FROM imap_fts_docs WHERE blob_id NOT IN (SELECT id FROM blobs)")
         for blob in stale { try removeFromIndex(db, blob) }
         try db.execute(sql: "DELETE FROM imap_fts_mailboxes WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
+        try db.execute(sql: "DELETE FROM imap_fts_uids WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
         try db.execute(sql: "DELETE FROM imap_expunge_marks WHERE mailbox_id NOT IN (SELECT id FROM mailboxes)")
         return stale.count
+    }
+
+    /// Maps the indexed messages of mailboxes whose UID map is behind their index: all of them when the map
+    /// is new, or those an older binary indexed further. Probing the last indexed message of each mailbox
+    /// finds them without a scan.
+    static func completeUIDMap(_ db: Database) throws {
+        let behind = try Row.fetchAll(db, sql: """
+            SELECT f.mailbox_id, f.indexed_uid FROM imap_fts_mailboxes f
+            WHERE EXISTS (SELECT 1 FROM imap_fts_docs d WHERE d.blob_id = (
+                    SELECT blob_id FROM messages WHERE mailbox_id = f.mailbox_id AND uid <= f.indexed_uid ORDER BY uid DESC LIMIT 1))
+              AND NOT EXISTS (SELECT 1 FROM imap_fts_uids u WHERE u.mailbox_id = f.mailbox_id AND u.uid = (
+                    SELECT MAX(uid) FROM messages WHERE mailbox_id = f.mailbox_id AND uid <= f.indexed_uid))
+            """)
+        for row in behind {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO imap_fts_uids(mailbox_id, uid, docid)
+                SELECT m.mailbox_id, m.uid, d.docid FROM messages m JOIN imap_fts_docs d ON d.blob_id = m.blob_id
+                WHERE m.mailbox_id = ? AND m.uid <= ?
+                """, arguments: [row[0] as Int64, row[1] as Int64])
+        }
     }
 
     static func removeFromIndex(_ db: Database, _ blob: String) throws {
         guard let docid = try Int64.fetchOne(db, sql: "DELETE FROM imap_fts_docs WHERE blob_id = ? RETURNING docid", arguments: [blob])
         else { return }
         try db.execute(sql: "DELETE FROM imap_fts WHERE rowid = ?", arguments: [docid])
+    }
+}
+
+/// Many sessions asking the store the same thing at once are answered by batches of reads: a delivery wakes
+/// every IDLE session of the account, and each reads the mailbox's HIGHESTMODSEQ and its changes. Requests
+/// that arrive while a batch runs are served by the next one (``GroupCommit``'s discipline), with one query
+/// per distinct question, so every answer is read after its question was asked (never stale), a lone
+/// request is read at once, and thousands of woken sessions cost a handful of queries.
+final class IMAPStateReads: Sendable {
+    /// What a session asks for its refresh (the session's message count is not needed: see `readDelta`).
+    struct DeltaQuestion: Hashable, Sendable {
+        var mailboxID: Int64
+        var since: ModSeq
+        var knownUIDBound: UID
+    }
+
+    let highestModSeqs: GroupCommit<Int64, ModSeq?>
+    let deltas: GroupCommit<DeltaQuestion, MailboxDelta>
+
+    /// Requests answered by one read transaction at most.
+    static let maxBatch = 4096
+
+    init(pool: DatabasePool) {
+        highestModSeqs = GroupCommit(maxBatch: Self.maxBatch) { ids in
+            do {
+                let answers = try await pool.read { db in
+                    var out: [Int64: ModSeq] = [:]
+                    for id in Set(ids) {
+                        out[id] = try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [id])
+                            .map { ModSeq($0) }
+                    }
+                    return out
+                }
+                return ids.map { .success(answers[$0]) }
+            } catch {
+                return ids.map { _ in .failure(error) }
+            }
+        }
+        deltas = GroupCommit(maxBatch: Self.maxBatch) { questions in
+            do {
+                let answers = try await pool.read { db in
+                    var out: [DeltaQuestion: Result<MailboxDelta, any Error>] = [:]
+                    for question in Set(questions) {
+                        out[question] = Result { try SQLiteAccountStore.readDelta(db, question) }
+                    }
+                    return out
+                }
+                return questions.map { answers[$0] ?? .failure(MailStoreError.io("delta not read")) }
+            } catch {
+                return questions.map { _ in .failure(error) }
+            }
+        }
     }
 }
 

@@ -16,6 +16,8 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
     let blobCounter: Atomic<Int>
     /// Blob directories known to exist durably (see `ensureBlobDirectory`).
     let blobDirectories = Mutex<Set<String>>([])
+    /// Batches the IMAP sessions' state reads (see ``IMAPStateReads``).
+    let stateReads: IMAPStateReads
 
     /// Largest number of deliveries committed in one transaction.
     static let maxDeliveryBatch = 256
@@ -29,6 +31,7 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         let pool = try SQLiteDatabase.open(path: folder + "/mail.sqlite")
         self.pool = pool
         deliveries = GroupCommit(maxBatch: Self.maxDeliveryBatch) { batch in await Self.commitDeliveries(batch, pool: pool) }
+        stateReads = IMAPStateReads(pool: pool)
         // A random starting directory, so stores opened one after another do not all fill "00" first.
         blobCounter = Atomic(Int.random(in: 0..<256) * Self.blobsPerDirectoryRun)
         try SQLiteAccountStore.migrator.migrate(pool)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import MailStore
 
 /// The directory (`<data_dir>/skjold.sqlite`): domains, accounts, aliases, credentials.
@@ -10,6 +11,8 @@ public final class SQLiteDirectory: MailDirectory, @unchecked Sendable {
     let plans: PlanCatalog
     let passwordCost: Int
     let onErase: @Sendable (Account) async throws -> Void
+    /// Traffic counted but not yet written (see ``recordTraffic(accountID:bytes:now:)``).
+    let pendingTraffic = Mutex(PendingTraffic())
 
     init(pool: DatabasePool, layout: StorageLayout, plans: PlanCatalog, passwordCost: Int,
          onErase: @escaping @Sendable (Account) async throws -> Void) throws {

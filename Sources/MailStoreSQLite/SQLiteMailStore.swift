@@ -33,7 +33,7 @@ public struct StorageLayout: Sendable {
 /// The embedded (SQLite + files) MailStore.
 public final class SQLiteMailStore: MailStore, Sendable {
     public let layout: StorageLayout
-    let sqliteDirectory: SQLiteDirectory
+    public let sqliteDirectory: SQLiteDirectory
     public let outboundQueue: SQLiteOutboundQueue
     /// One open store per account in this process, so writes to one account share one writer.
     let open = OpenStores()

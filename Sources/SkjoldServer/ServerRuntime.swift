@@ -75,6 +75,8 @@ public struct ServerRuntime: Sendable {
             cancellationSignals: [],
             logger: logger))
         try await group.run()
+        // Traffic counted in the last second is written before the process ends.
+        try? await store.sqliteDirectory.flushTraffic()
         logger.info("stopped")
     }
 }

@@ -271,4 +271,34 @@ struct TempDataDir: ~Copyable {
         #expect(try await d.account("nb@example.org") == nil)
         await #expect(throws: DirectoryError.noSuchAccount("nb@example.org")) { try await d.eraseAccount("nb@example.org") }
     }
+
+    /// Traffic is counted in memory and written in batches: usage includes what is pending at once, a
+    /// flush makes it durable (another process sees it), and an erased account's pending counts are dropped.
+    @Test func trafficCountsArePendingThenWritten() async throws {
+        let dir = TempDataDir()
+        let store = try dir.open()
+        _ = try await store.directory.addDomain("skjold.test")
+        let account = try await store.directory.addAccount("demo@skjold.test", password: "a good password", plan: "standard", noBackup: false)
+        let other = try await store.directory.addAccount("gone@skjold.test", password: "a good password", plan: "standard", noBackup: false)
+        let now = Date()
+        for _ in 0..<100 { try await store.quotas.recordTraffic(accountID: account.id, bytes: 1000, now: now) }
+        try await store.quotas.recordTraffic(accountID: other.id, bytes: 5, now: now)
+        #expect(try await store.quotas.trafficUsage(accountID: account.id, now: now).used == 100_000)
+        #expect(try await store.quotas.trafficUsage(accountID: other.id, now: now).used == 5)
+        try await store.directory.eraseAccount("gone@skjold.test")
+        try await store.sqliteDirectory.flushTraffic()
+        let reader = try dir.open()
+        let usage = try await reader.quotas.trafficUsage(accountID: account.id, now: now)
+        #expect(usage.used == 100_000)
+        #expect(usage.freesAt != nil)
+        #expect(try await reader.quotas.trafficUsage(accountID: other.id, now: now).used == 0)
+        // Written once: more counting adds to the stored total, and usage stays exact across the flush.
+        try await store.quotas.recordTraffic(accountID: account.id, bytes: 1, now: now)
+        #expect(try await store.quotas.trafficUsage(accountID: account.id, now: now).used == 100_001)
+        // The scheduled flush writes without being asked.
+        for _ in 0..<50 where try await reader.quotas.trafficUsage(accountID: account.id, now: now).used != 100_001 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await reader.quotas.trafficUsage(accountID: account.id, now: now).used == 100_001)
+    }
 }
