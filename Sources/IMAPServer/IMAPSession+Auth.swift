@@ -137,64 +137,53 @@ extension IMAPSession {
         return try await complete(tag, .enable(names))
     }
 
-    /// IDLE (RFC 2177): pushes changes as they happen until DONE. Waits on the change feed and the socket
-    /// at once; nothing polls. One read stays pending for the whole IDLE while changes are pushed (a write
-    /// does not disturb a pending read), so waking thousands of idling sessions for one delivery costs each
-    /// a write, not a cancelled and re-armed read.
+    /// IDLE (RFC 2177): pushes changes as they happen until DONE. One wakeable read waits for the client's
+    /// DONE and for mailbox changes at once (the change feed wakes it): no polling, no second task, so an
+    /// idling session holds a pending read and little else. Pushes run in short-lived child tasks, whose
+    /// frames are freed after each (see ``handleInChildTask(_:)``). The idle timeout counts from the start
+    /// of the IDLE (RFC 9051 §5.4), not from the last push: pushes do not keep a silent client alive.
     func idle(_ tag: String) async throws -> Outcome {
         send(.continuation("idling"))
-        try await sendUpdates(allowExpunge: true)
-        try await flushOutput()
-        parser.expectIdleDone()
-        // DONE may have come along with IDLE.
-        if let event = parser.next() { return try await idleEnded(tag, event) }
         guard let subscription else { return .close }
         let connection = self.connection
-        let compressed = deflate != nil
-        enum Wake: Sendable {
-            case line(LineRead)
-            case compressed([UInt8]?)
-            case change
+        subscription.setChangeHandler { connection.wake() }
+        defer { subscription.setChangeHandler(nil) }
+        try await pushInChildTask()
+        parser.expectIdleDone()
+        let ends = ContinuousClock.now + connection.idleTimeout
+        while true {
+            // DONE may have come along with IDLE, or with the last read.
+            if let event = parser.next() { return try await idleEnded(tag, event) }
+            let left = ends - ContinuousClock.now
+            guard left > .zero else { throw MailConnectionError.timeout }
+            let read = deflate != nil
+                ? try await connection.readBytesOrWake(max: DeflateStreams.maximumRead, idleTimeout: left)
+                : try await connection.readLineOrWake(maxLength: 1024, idleTimeout: left)
+            switch read {
+            case .woken:
+                if subscription.hasChanges { try await pushInChildTask() }
+            case .line(.line(let bytes)):
+                parser.append(bytes)
+                parser.append([0x0D, 0x0A])
+            case .line(.tooLong):
+                return bad(tag, code: .parse, "Expected DONE")
+            case .line(.eof), .bytes(nil):
+                return .close
+            case .bytes(let bytes?):
+                if let deflate { parser.append(try inflate(bytes, with: deflate)) }
+            }
         }
-        let read: @Sendable () async throws -> Wake = {
-            if compressed { return .compressed(try await connection.readBytes(max: DeflateStreams.maximumRead)) }
-            return .line(try await connection.readLine(maxLength: 1024))
-        }
-        return try await withThrowingTaskGroup(of: Wake.self) { group in
-            group.addTask(operation: read)
+    }
+
+    /// Sends pending changes during IDLE, in a child task (its frames are freed when it ends).
+    private func pushInChildTask() async throws {
+        let session = SessionReference(self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                await subscription.waitForChange()
-                return .change
+                try await session.value.sendUpdates(allowExpunge: true)
+                try await session.value.flushOutput()
             }
-            while let wake = try await group.next() {
-                switch wake {
-                case .change:
-                    try await sendUpdates(allowExpunge: true)
-                    try await flushOutput()
-                    group.addTask {
-                        await subscription.waitForChange()
-                        return .change
-                    }
-                    continue
-                case .line(.line(let bytes)):
-                    parser.append(bytes)
-                    parser.append([0x0D, 0x0A])
-                case .line(.tooLong):
-                    group.cancelAll()
-                    return bad(tag, code: .parse, "Expected DONE")
-                case .line(.eof), .compressed(nil):
-                    group.cancelAll()
-                    return .close
-                case .compressed(let bytes?):
-                    if let deflate { parser.append(try inflate(bytes, with: deflate)) }
-                }
-                if let event = parser.next() {
-                    group.cancelAll()
-                    return try await idleEnded(tag, event)
-                }
-                group.addTask(operation: read)
-            }
-            return .close
+            try await group.waitForAll()
         }
     }
 

@@ -102,7 +102,26 @@ public final class IMAPSession {
     private func loop() async throws {
         while state != .logout {
             guard let event = try await nextEvent() else { return }
-            if try await handle(event) == .close { return }
+            // IDLE runs in the session's task: it waits long, and its own frames are small.
+            if case .command(let tagged) = event, case .idle = tagged.command {
+                if try await handle(tagged) == .close { return }
+            } else if try await handleInChildTask(event) == .close {
+                return
+            }
+        }
+    }
+
+    /// Handles one parser event in a child task. A task keeps every slab its async frames ever needed until
+    /// it ends (the runtime's task allocator reuses them but never frees them), so commands run in the
+    /// session's own task would leave each session holding its deepest command's frames for its lifetime:
+    /// kilobytes per connection, for hours, in thousands of idling sessions. The session's task itself only
+    /// ever waits for input.
+    private func handleInChildTask(_ event: IMAPCommandEvent) async throws -> Outcome {
+        let session = SessionReference(self)
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask { try await session.value.handle(event) }
+            guard let outcome = try await group.next() else { throw CancellationError() }
+            return outcome
         }
     }
 
@@ -240,8 +259,11 @@ public final class IMAPSession {
 
     func writeOutput(flush: Bool) async throws {
         guard !output.isEmpty || flush else { return }
+        // The buffer is handed over, not copied. A session that streams a large response gets a new one
+        // of the chunk size; others start small again, so an idling session holds no output buffer.
         var bytes = output
-        output.removeAll(keepingCapacity: output.capacity <= 4 * Self.outputChunk)
+        output = []
+        if bytes.count >= Self.outputChunk { output.reserveCapacity(Self.outputChunk + Self.outputChunk / 4) }
         if let deflate {
             do {
                 bytes = try deflate.compress(bytes)
@@ -303,7 +325,13 @@ public final class IMAPSession {
         }
         let outcome: Outcome
         do {
-            outcome = try await dispatch(tag, tagged.command)
+            // IDLE waits long: it does not go through `dispatch`, whose frame is large (it holds every
+            // command's locals) and would stay allocated for as long as the client idles.
+            if case .idle = tagged.command {
+                outcome = try await idle(tag)
+            } else {
+                outcome = try await dispatch(tag, tagged.command)
+            }
         } catch let error as MailConnectionError {
             throw error
         } catch is CancellationError {
@@ -476,16 +504,26 @@ public final class IMAPSession {
         // Taken first, also without a selection, so a pending notice cannot keep waking IDLE.
         _ = subscription?.takeChanges()
         guard var box = selected, let mail else { return }
-        guard let highest = try await mail.highestModSeq(mailboxID: box.id) else {
+        // One read: it answers "nothing new" by itself when HIGHESTMODSEQ has not moved.
+        let delta: MailboxDelta
+        do {
+            delta = try await mail.delta(mailboxID: box.id, since: box.knownModSeq, knownUIDBound: box.lastUID,
+                                         knownCount: box.count)
+        } catch MailStoreError.noSuchMailbox {
             // Deleted by another session: nothing more can be done with it (RFC 9051 §7.1: BYE would be
             // allowed; clients cope better with an empty mailbox and a NO on the next command).
             return
         }
-        guard highest > box.knownModSeq else { return }
-        let delta = try await mail.delta(mailboxID: box.id, since: box.knownModSeq, knownUIDBound: box.lastUID,
-                                         knownCount: box.count)
+        guard delta.highestModSeq > box.knownModSeq else { return }
         if delta.survivingUIDs != nil && !allowExpunge { return }
         for update in box.apply(delta, includeModSeq: condStore) { untagged(update) }
         selected = box
     }
+}
+
+/// The session, handed to the child task that runs one of its commands. `@unchecked`: the session's task
+/// waits for that child to finish before touching the session again, so only one task uses it at a time.
+struct SessionReference: @unchecked Sendable {
+    let value: IMAPSession
+    init(_ value: IMAPSession) { self.value = value }
 }

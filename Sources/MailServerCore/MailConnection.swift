@@ -175,21 +175,66 @@ public final class MailConnection: Sendable {
     ///   command (e.g. an IMAP command line continuing after a literal).
     /// - Throws: `MailConnectionError.timeout`, `.shuttingDown`, `.concurrentRead`, `CancellationError`.
     public func readLine(maxLength: Int, interruptible: Bool = true) async throws -> LineRead {
-        switch try await read(.line(maxLength: maxLength, interruptible: interruptible)) {
-        case .line(let bytes): return .line(bytes)
-        case .tooLong: return .tooLong
-        case .bytes(let bytes): return .line(bytes)
-        case .eof: return .eof
+        while true {
+            switch try await read(.line(maxLength: maxLength, interruptible: interruptible)) {
+            case .line(let bytes): return .line(bytes)
+            case .tooLong: return .tooLong
+            case .bytes(let bytes): return .line(bytes)
+            case .eof: return .eof
+            case .woken: continue  // only wakeable reads are woken
+            }
         }
+    }
+
+    /// What ``readLineOrWake(maxLength:idleTimeout:)`` and ``readBytesOrWake(max:idleTimeout:)`` return.
+    public enum WakeableRead: Sendable, Equatable {
+        case line(LineRead)
+        /// Raw input; nil at end of input.
+        case bytes([UInt8]?)
+        /// ``wake()`` was called (before or during the read) and no complete input was there.
+        case woken
+    }
+
+    /// ``readLine(maxLength:interruptible:)`` that ``wake()`` also ends: one read waits for the client and
+    /// for an event at once, with no second task (an IMAP session in IDLE waits for DONE and for mailbox
+    /// changes this way: thousands of idling sessions each hold one pending read, nothing more).
+    /// Interruptible by graceful shutdown. `idleTimeout` overrides the connection's for this read.
+    public func readLineOrWake(maxLength: Int, idleTimeout: Duration? = nil) async throws -> WakeableRead {
+        switch try await read(.line(maxLength: maxLength, interruptible: true), wakeable: true, idleTimeout: idleTimeout) {
+        case .line(let bytes), .bytes(let bytes): return .line(.line(bytes))
+        case .tooLong: return .line(.tooLong)
+        case .eof: return .line(.eof)
+        case .woken: return .woken
+        }
+    }
+
+    /// ``readBytes(max:)`` that ``wake()`` also ends (see ``readLineOrWake(maxLength:idleTimeout:)``).
+    public func readBytesOrWake(max: Int, idleTimeout: Duration? = nil) async throws -> WakeableRead {
+        switch try await read(.bytes(max: max), wakeable: true, idleTimeout: idleTimeout) {
+        case .bytes(let bytes), .line(let bytes): return .bytes(bytes)
+        case .tooLong: return .bytes([])
+        case .eof: return .bytes(nil)
+        case .woken: return .woken
+        }
+    }
+
+    /// Ends the pending wakeable read with `.woken`, or the next one if none is pending (a wake is never
+    /// lost between two reads). Thread-safe; costs one hop to the connection's event loop.
+    public func wake() {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.wake() }
     }
 
     /// Returns the buffered input (waiting for some if there is none), at most `max` bytes; nil at end of
     /// input. Never interrupted by graceful shutdown: it is used inside a command (message data).
     public func readBytes(max: Int) async throws -> [UInt8]? {
-        switch try await read(.bytes(max: max)) {
-        case .bytes(let bytes), .line(let bytes): return bytes
-        case .tooLong: return []
-        case .eof: return nil
+        while true {
+            switch try await read(.bytes(max: max)) {
+            case .bytes(let bytes), .line(let bytes): return bytes
+            case .tooLong: return []
+            case .eof: return nil
+            case .woken: continue  // only wakeable reads are woken
+            }
         }
     }
 
@@ -228,15 +273,16 @@ public final class MailConnection: Sendable {
         channel.eventLoop.execute { handler.value.endTransfer() }
     }
 
-    private func read(_ request: MailConnectionHandler.ReadRequest) async throws -> MailConnectionHandler.ReadResult {
+    private func read(_ request: MailConnectionHandler.ReadRequest, wakeable: Bool = false,
+                      idleTimeout: Duration? = nil) async throws -> MailConnectionHandler.ReadResult {
         let (id, timeout) = shared.withLock { state -> (UInt64, Duration) in
             state.nextReadID &+= 1
-            return (state.nextReadID, state.idleTimeout)
+            return (state.nextReadID, idleTimeout ?? state.idleTimeout)
         }
         let idle = Self.timeAmount(timeout)
         let handler = self.handler
         let eventLoop = channel.eventLoop
-        let future = eventLoop.flatSubmit { handler.value.startRead(request, id: id, idleTimeout: idle) }
+        let future = eventLoop.flatSubmit { handler.value.startRead(request, id: id, idleTimeout: idle, wakeable: wakeable) }
         return try await withTaskCancellationHandler {
             try await future.get()
         } onCancel: {

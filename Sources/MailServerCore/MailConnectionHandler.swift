@@ -30,6 +30,8 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case tooLong
         case bytes([UInt8])
         case eof
+        /// A wakeable read ended by `wake()` before input completed it.
+        case woken
     }
 
     struct Limits {
@@ -66,6 +68,8 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         var timerDeadline: NIODeadline = .distantFuture
         /// When the session asked: a command line's clock does not count time the session was busy.
         var startedAt: NIODeadline = .now()
+        /// `wake()` may end this read (see ``ReadResult/woken``).
+        var wakeable = false
     }
 
     private struct WritabilityWaiter {
@@ -113,6 +117,8 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var nextWaiterID: UInt64 = 0
 
     private var tls: TLSPhase = .plaintext
+    /// `wake()` was called and no wakeable read has returned `.woken` since.
+    private var wakeRequested = false
 
     /// Largest amount of unread input held at once (for tests of the memory bound).
     private(set) var peakBufferedBytes = 0
@@ -216,7 +222,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     // MARK: Reading
 
-    func startRead(_ request: ReadRequest, id: UInt64, idleTimeout: TimeAmount) -> EventLoopFuture<ReadResult> {
+    func startRead(_ request: ReadRequest, id: UInt64, idleTimeout: TimeAmount, wakeable: Bool = false) -> EventLoopFuture<ReadResult> {
         guard let context else {
             return eventLoop.makeFailedFuture(MailConnectionError.closed)
         }
@@ -230,7 +236,8 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             promise: promise,
             idleTimeout: idleTimeout,
             deadline: .now() + idleTimeout,
-            timer: nil
+            timer: nil,
+            wakeable: wakeable
         )
         serve()
         return promise.futureResult
@@ -281,6 +288,21 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         serve()
     }
 
+    /// Ends the pending wakeable read with `.woken` if input has not completed it, or the next one if none
+    /// is pending. Nothing is consumed: a partial line stays buffered for the next read.
+    func wake() {
+        wakeRequested = true
+        serve()
+    }
+
+    /// Answers `.woken` to a wakeable read that input cannot complete now.
+    private func finishIfWoken(_ read: PendingRead) -> Bool {
+        guard read.wakeable, wakeRequested else { return false }
+        wakeRequested = false
+        finishPending(with: .success(.woken))
+        return true
+    }
+
     /// Completes the pending read if the buffer (or the connection state) allows; otherwise makes sure
     /// more input will come and the idle timer runs.
     private func serve() {
@@ -302,6 +324,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 finishPending(with: .failure(MailConnectionError.shuttingDown))
                 return
             }
+            if finishIfWoken(read) { return }
         case .bytes(let maximum):
             discardingLongLine = false
             if buffer.readableBytes > 0 {
@@ -316,6 +339,7 @@ final class MailConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 finishPending(with: .success(.eof))
                 return
             }
+            if finishIfWoken(read) { return }
         }
         waitForInput()
     }

@@ -199,6 +199,10 @@ public final class MailListener: Service, Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.socketOption(.so_keepalive), value: 1)
+                // Each connection keeps its receive buffer between reads: start it small (a command line),
+                // it grows with reads that fill it (message data, TLS records). NIO's default starts at 2 KiB,
+                // which thousands of idle connections would each hold.
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
                 // No remote half-closure: with it, NIOSSL does not finish a close once the peer's
                 // close_notify arrives and every TLS close would wait for its shutdown timeout.
                 .bind(host: host, port: port) { channel in

@@ -55,6 +55,7 @@ public final class MailboxChangeSubscription: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var waiterID: UInt64 = 0
         var cancelled = false
+        var onChange: (@Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
@@ -69,12 +70,24 @@ public final class MailboxChangeSubscription: Sendable {
     }
 
     fileprivate func mark(_ mailboxIDs: Set<Int64>) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, onChange) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
             state.changed.formUnion(mailboxIDs)
             defer { state.waiter = nil }
-            return state.waiter
+            return (state.waiter, state.onChange)
         }
         waiter?.resume()
+        onChange?()
+    }
+
+    /// Calls `handler` on every change from now on (nil: stops), on the poster's thread: it must be cheap
+    /// and not block (e.g. wake a connection's pending read). Called at once if a change is pending, so a
+    /// change just before the handler was set is not missed.
+    public func setChangeHandler(_ handler: (@Sendable () -> Void)?) {
+        let pending = state.withLock { state -> Bool in
+            state.onChange = handler
+            return !state.changed.isEmpty
+        }
+        if pending { handler?() }
     }
 
     /// The mailboxes changed since the last call, and forgets them.
@@ -119,6 +132,7 @@ public final class MailboxChangeSubscription: Sendable {
     public func cancel() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.cancelled = true
+            state.onChange = nil
             defer { state.waiter = nil }
             return state.waiter
         }

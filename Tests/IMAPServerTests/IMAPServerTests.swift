@@ -298,6 +298,39 @@ print('ok')
         #expect(latency < 1.0, "push latency \(latency) s")
     }
 
+    /// The idle timeout of an IDLE counts from its start (RFC 9051 §5.4): pushes of new mail do not keep
+    /// a silent client's session alive.
+    @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
+    func idleTimeoutCountsFromTheStartDespitePushes() async throws {
+        let server = try await IMAPTestServer(idleTimeout: .seconds(2))
+        defer { Task { await server.stop() } }
+        let feeder = Task {
+            for i in 0..<20 {
+                try await Task.sleep(for: .milliseconds(300))
+                try await server.deliver("Subject: push \(i)\r\n\r\nx\r\n")
+            }
+        }
+        defer { feeder.cancel() }
+        try await server.python(#"""
+a = tls(); ok(a.select('INBOX'))
+a.send(b'I1 IDLE\r\n')
+assert a.readline().startswith(b'+ '), 'no continuation'
+t0 = time.time()
+pushes = 0
+while True:
+    l = a.readline()
+    if l.endswith(b' EXISTS\r\n'):
+        pushes += 1
+        continue
+    break
+elapsed = time.time() - t0
+assert l == b'* BYE Autologout; idle or too slow\r\n', l
+assert pushes >= 3, pushes
+assert 1.8 < elapsed < 4.0, elapsed
+print('ok')
+"""#)
+    }
+
     @Test(.enabled(if: pythonAvailable(), "python3 not installed"))
     func searchKeysAndExtendedResults() async throws {
         let server = try await seeded()

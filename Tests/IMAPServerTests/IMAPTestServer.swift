@@ -24,7 +24,8 @@ final class IMAPTestServer: @unchecked Sendable {
     private var task: Task<Void, Never>?
 
     init(maximumMessageSize: Int = 1 << 20, maximumErrors: Int = 8, storage: Int64 = 10_000_000_000,
-         bandwidth: Int64 = 10_000_000_000, messageSizePerPlan: [String: Int] = [:]) async throws {
+         bandwidth: Int64 = 10_000_000_000, messageSizePerPlan: [String: Int] = [:],
+         idleTimeout: Duration = .seconds(30 * 60)) async throws {
         directory = NSTemporaryDirectory() + "skjold-imap-" + UUID().uuidString
         store = try SQLiteMailStore(layout: StorageLayout(dataDir: directory + "/data", nobackupDir: directory + "/nobackup"),
                                     plans: PlanCatalog(names: ["standard"], aliasLimits: ["standard": 100]), passwordCost: 10)
@@ -33,7 +34,8 @@ final class IMAPTestServer: @unchecked Sendable {
         var logger = Logger(label: "test.imap")
         logger.logLevel = .critical
         let tls = try Self.sharedTLS.get()
-        let settings = IMAPServerSettings(hostname: "localhost", maximumErrors: maximumErrors, maximumMessageSize: maximumMessageSize,
+        let settings = IMAPServerSettings(hostname: "localhost", idleTimeout: idleTimeout, maximumErrors: maximumErrors,
+                                          maximumMessageSize: maximumMessageSize,
                                           temporaryDirectory: directory + "/spool", defaultStorage: storage,
                                           defaultBandwidth: bandwidth, messageSizePerPlan: messageSizePerPlan)
         let throttle = LoginThrottle(maximumDelay: .milliseconds(200))

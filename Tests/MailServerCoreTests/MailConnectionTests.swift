@@ -25,6 +25,30 @@ struct MailConnectionTests {
         }
     }
 
+    @Test("wake ends a wakeable read without losing a partial line; a wake before the read is kept for it")
+    func wakeableReads() async throws {
+        try await withListener { _, port in
+            let replies = try await withClient(port: port) { client -> [String?] in
+                var replies: [String?] = [try await client.readLine()]
+                // Half a line arrives before the wake: the read is woken, the half stays buffered.
+                try await client.send("WAIT\r\npar")
+                replies.append(try await client.readLine())
+                try await client.send("tial\r\n")
+                replies.append(try await client.readLine())
+                // A plain read is not woken; the wake waits for the next wakeable read.
+                try await client.send("WAKEFIRST\r\n")
+                try await Task.sleep(for: .milliseconds(100))
+                try await client.send("plain line\r\n")
+                replies.append(try await client.readLine())
+                replies.append(try await client.readLine())
+                try await client.send("QUIT\r\n")
+                replies.append(try await client.readLine())
+                return replies
+            }
+            #expect(replies == ["+READY", "+WOKEN", "+LINE partial", "+PLAIN plain line", "+WOKEN", "+BYE"])
+        }
+    }
+
     @Test("a 10 MB line without newline is reported tooLong and never buffered whole")
     func tooLongLineIsBounded() async throws {
         try await withListener { _, port in

@@ -75,6 +75,7 @@ struct FNV1a: Sendable {
 /// Greeting `+READY`. Commands: `QUIT`, `STARTTLS`, `TLSINFO`, `BYTES n` (then n raw bytes, read with
 /// `readBytes` and the surplus pushed back with `unread`), `SLOW` (replies `+WORKING`, works 500 ms,
 /// then `+DONE`), `PEAK` (largest input buffer), anything else is echoed as `+ECHO <line>`.
+/// `WAIT` and `WAKEFIRST` exercise wakeable reads (see the tests).
 /// Errors: `-TOOLONG`, `-TIMEOUT`, `-SHUTDOWN`.
 enum EchoSession {
     static let maxLineLength = 1000
@@ -135,6 +136,25 @@ enum EchoSession {
                     try await connection.write("+WORKING\r\n", flush: true)
                     try await Task.sleep(for: .milliseconds(500))
                     try await connection.write("+DONE\r\n")
+                case "WAIT":
+                    // Wakes itself after 150 ms; reports what ended each wakeable read until a line came.
+                    Task {
+                        try? await Task.sleep(for: .milliseconds(150))
+                        connection.wake()
+                    }
+                    var line: MailConnection.WakeableRead = .woken
+                    while line == .woken {
+                        line = try await connection.readLineOrWake(maxLength: maxLineLength)
+                        try await connection.write(line == .woken ? "+WOKEN\r\n" : "+LINE \(Self.text(line))\r\n", flush: true)
+                    }
+                case "WAKEFIRST":
+                    // A wake before the read is not lost; a plain read ignores it and leaves it for the next
+                    // wakeable read.
+                    connection.wake()
+                    let plain = try await connection.readLine(maxLength: maxLineLength)
+                    try await connection.write("+PLAIN \(Self.text(.line(plain)))\r\n", flush: true)
+                    let next = try await connection.readLineOrWake(maxLength: maxLineLength)
+                    try await connection.write(next == .woken ? "+WOKEN\r\n" : "+LINE \(Self.text(next))\r\n", flush: true)
                 case "PEAK":
                     try await connection.write("+PEAK \(try await connection.peakBufferedBytes())\r\n")
                 default:
@@ -143,6 +163,18 @@ enum EchoSession {
             }
         } catch {
             // The client went away or TLS failed: nothing to say to anyone.
+        }
+    }
+}
+
+extension EchoSession {
+    static func text(_ read: MailConnection.WakeableRead) -> String {
+        switch read {
+        case .line(.line(let bytes)): return String(decoding: bytes, as: UTF8.self)
+        case .line(.tooLong): return "(too long)"
+        case .line(.eof), .bytes(nil): return "(eof)"
+        case .bytes(let bytes?): return String(decoding: bytes, as: UTF8.self)
+        case .woken: return "(woken)"
         }
     }
 }
