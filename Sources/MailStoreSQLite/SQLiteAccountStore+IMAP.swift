@@ -565,7 +565,11 @@ final class MailboxChangeObserver: TransactionObserver, Sendable {
             defer { ids = [] }
             return ids
         }
-        MailboxChangeFeed.shared.post(accountID: accountID, mailboxIDs: ids)
+        guard !ids.isEmpty else { return }
+        // Posted once the writer has returned, not from inside the commit: waking thousands of idling
+        // sessions must not delay the committing caller (an SMTP client waiting for its 250).
+        let accountID = self.accountID
+        Task { MailboxChangeFeed.shared.post(accountID: accountID, mailboxIDs: ids) }
     }
 
     func databaseDidRollback(_ db: Database) {
