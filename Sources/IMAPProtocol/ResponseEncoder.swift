@@ -133,6 +133,28 @@ public struct ResponseEncoder: Hashable, Sendable {
         out.append(contentsOf: String(n).utf8)
     }
 
+    /// Appends `n` in decimal without building a `String`: FETCH writes several numbers per message, and
+    /// a large FETCH has many messages.
+    @inlinable
+    public static func appendDecimal(_ n: UInt64, into out: inout [UInt8]) {
+        if n < 10 {
+            out.append(UInt8(truncatingIfNeeded: n) &+ 0x30)
+            return
+        }
+        // UInt64.max has 20 digits.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
+            var v = n
+            repeat {
+                i &-= 1
+                buffer[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
+    }
+
     private func appendWords(_ words: [String], into out: inout [UInt8]) {
         for (i, w) in words.enumerated() {
             if i > 0 { out.append(ASCII.space) }
@@ -390,14 +412,16 @@ public struct ResponseEncoder: Hashable, Sendable {
 
     // MARK: - FETCH items
 
-    func appendFetchValue(_ value: FetchValue, into out: inout [UInt8]) {
-        func w(_ s: String) { out.append(contentsOf: s.utf8) }
+    /// Writes one FETCH item (`msg-att-dynamic` / `msg-att-static`, RFC 9051 §9) without the separator
+    /// before it: for callers that write `* n FETCH (...)` themselves (see ``FetchResponseEncoder``).
+    public func appendFetchValue(_ value: FetchValue, into out: inout [UInt8]) {
+        func w(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
         switch value {
-        case .uid(let n): w("UID \(n)")
+        case .uid(let n): w("UID "); Self.appendDecimal(UInt64(n), into: &out)
         case .flags(let flags): w("FLAGS "); appendFlagList(flags, into: &out)
-        case .internalDate(let date): w("INTERNALDATE \"\(date)\"")
-        case .rfc822Size(let n): w("RFC822.SIZE \(n)")
-        case .modSeq(let n): w("MODSEQ (\(n))")
+        case .internalDate(let date): out.append(contentsOf: "INTERNALDATE \"\(date)\"".utf8)
+        case .rfc822Size(let n): w("RFC822.SIZE "); Self.appendDecimal(n, into: &out)
+        case .modSeq(let n): w("MODSEQ ("); Self.appendDecimal(n, into: &out); out.append(ASCII.rparen)
         case .envelope(let encoded): w("ENVELOPE "); out.append(contentsOf: encoded)
         case .bodyStructure(let encoded, let extensible):
             w(extensible ? "BODYSTRUCTURE " : "BODY ")
@@ -411,7 +435,7 @@ public struct ResponseEncoder: Hashable, Sendable {
             w(" ")
             if let data { appendLiteral(data, allowBinary: true, into: &out) } else { w("NIL") }
         case .binarySize(let part, let size):
-            w("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
+            out.append(contentsOf: "BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)".utf8)
         case .rfc822(let data): w("RFC822 "); appendBody(data, into: &out)
         case .rfc822Header(let data): w("RFC822.HEADER "); appendBody(data, into: &out)
         case .rfc822Text(let data): w("RFC822.TEXT "); appendBody(data, into: &out)
@@ -458,7 +482,10 @@ public struct FetchResponseEncoder: Sendable {
     /// Writes `* n FETCH (`.
     public init(sequenceNumber: UInt32, encoder: ResponseEncoder = ResponseEncoder(), into out: inout [UInt8]) {
         self.encoder = encoder
-        out.append(contentsOf: "* \(sequenceNumber) FETCH (".utf8)
+        out.append(ASCII.star)
+        out.append(ASCII.space)
+        ResponseEncoder.appendDecimal(UInt64(sequenceNumber), into: &out)
+        (" FETCH (" as StaticString).withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     private mutating func separator(into out: inout [UInt8]) {
@@ -470,6 +497,14 @@ public struct FetchResponseEncoder: Sendable {
     public mutating func append(_ value: FetchValue, into out: inout [UInt8]) {
         separator(into: &out)
         encoder.appendFetchValue(value, into: &out)
+    }
+
+    /// Writes the separator and `name` (e.g. `"UID "`); the caller then writes the item's value itself,
+    /// as ``ResponseEncoder/appendFetchValue(_:into:)`` would (a bulk FETCH writes numbers and cached
+    /// renderings straight into the output this way).
+    public mutating func appendItem(name: StaticString, into out: inout [UInt8]) {
+        separator(into: &out)
+        name.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     /// Writes `NAME[section]<origin> {size}` CRLF; the caller must then send exactly `size` octets.

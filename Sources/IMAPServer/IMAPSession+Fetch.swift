@@ -38,19 +38,33 @@ extension IMAPSession {
         // In chunks: one read for the records and one for the cached parses of each, instead of one store
         // round trip per message, and memory bounded on large mailboxes.
         let parse = attrs.contains(where: Self.needsParse)
+        let metadataOnly = attrs.allSatisfy(Self.isMetadata)
         var wire = FlagWireCache()
         var sent: Int64 = 0
         var start = 0
-        while start < indices.count {
+        // Metadata only: the next chunk is read while this one is written (reads have no side effect and
+        // the chunks are disjoint), so the store's latency is hidden behind the encoding and the writes.
+        let mailboxID = box.id
+        func slice(at start: Int) -> (indices: ArraySlice<Int>, ranges: [ClosedRange<UID>]) {
             let chunk = indices[start..<min(indices.count, start + Self.fetchChunk)]
+            return (chunk, Self.runs(chunk.lazy.map { box.uid(at: $0) }))
+        }
+        var prefetched: Task<[(MessageRecord, [UInt8]?)], any Error>?
+        defer { prefetched?.cancel() }
+        while start < indices.count {
+            let (chunk, ranges) = slice(at: start)
             start = chunk.endIndex
-            let ranges = NumberSet(chunk.map { box.uid(at: $0) }).ranges
             // Each record with its cached parse, when the attributes need one.
             var records: [(MessageRecord, [UInt8]?)]
-            if parse {
-                records = try await mail.messagesWithCachedParses(mailboxID: box.id, uids: ranges)
+            if let pending = prefetched {
+                prefetched = nil
+                records = try await pending.value
             } else {
-                records = try await mail.messages(mailboxID: box.id, uids: ranges).map { ($0, nil) }
+                records = try await Self.records(mail, mailboxID: mailboxID, ranges: ranges, parse: parse)
+            }
+            if metadataOnly, start < indices.count {
+                let nextRanges = slice(at: start).ranges
+                prefetched = Self.prefetch(mail, mailboxID: mailboxID, ranges: nextRanges, parse: parse)
             }
             if let since = modifiers.changedSince { records.removeAll { $0.0.modSeq <= since } }
 
@@ -83,6 +97,14 @@ extension IMAPSession {
                 while next < records.endIndex, records[next].0.uid < uid { next += 1 }
                 guard next < records.endIndex, records[next].0.uid == uid else { continue }
                 let (record, cachedParse) = records[next]
+                // The common bulk case (a client listing a mailbox): written straight into the output, and
+                // sent in larger pieces (fewer hand-offs to the connection's event loop).
+                if metadataOnly, !seenNow.contains(record.uid),
+                   writeMetadata(attrs, needsRendered: parse, for: record, cachedParse: cachedParse,
+                                 sequenceNumber: UInt32(index + 1), wire: &wire) {
+                    if output.count >= Self.metadataOutputChunk { try await writeOutput(flush: true) }
+                    continue
+                }
                 let items: [FetchItem]
                 var mapped: MappedMessage?
                 do {
@@ -105,6 +127,40 @@ extension IMAPSession {
     /// Messages per store round trip in FETCH.
     static let fetchChunk = 1000
 
+    /// Output queued before a write on the metadata path: a few FETCH chunks' worth of lines per write.
+    static let metadataOutputChunk = 256 * 1024
+
+    /// The runs of consecutive UIDs in `uids`, which ascend (as the indices of a mailbox view do).
+    static func runs<S: Sequence>(_ uids: S) -> [ClosedRange<UID>] where S.Element == UID {
+        var out: [ClosedRange<UID>] = []
+        var low: UID = 0, high: UID = 0, open = false
+        for uid in uids {
+            if open, uid == high &+ 1, uid > high {
+                high = uid
+                continue
+            }
+            if open { out.append(low...high) }
+            low = uid
+            high = uid
+            open = true
+        }
+        if open { out.append(low...high) }
+        return out
+    }
+
+    /// ``records(_:mailboxID:ranges:parse:)``, started now and awaited later.
+    private static func prefetch(_ mail: any IMAPAccountStore, mailboxID: Int64, ranges: [ClosedRange<UID>],
+                                 parse: Bool) -> Task<[(MessageRecord, [UInt8]?)], any Error> {
+        Task.detached { try await records(mail, mailboxID: mailboxID, ranges: ranges, parse: parse) }
+    }
+
+    /// The records of `ranges`, each with its cached parse when `parse`.
+    private static func records(_ mail: any IMAPAccountStore, mailboxID: Int64, ranges: [ClosedRange<UID>],
+                                parse: Bool) async throws -> [(MessageRecord, [UInt8]?)] {
+        if parse { return try await mail.messagesWithCachedParses(mailboxID: mailboxID, uids: ranges) }
+        return try await mail.messages(mailboxID: mailboxID, uids: ranges).map { ($0, nil) }
+    }
+
     /// Keeps the parses computed by a FETCH, so later ones read them; a failure costs only a re-parse.
     private func storeParses(_ parses: [String: [UInt8]], in mail: any IMAPAccountStore) async {
         guard !parses.isEmpty else { return }
@@ -113,6 +169,68 @@ extension IMAPSession {
         } catch {
             logger.debug("IMAP parse cache write failed: \(error)")
         }
+    }
+
+    /// Attributes ``writeMetadata(_:needsRendered:for:cachedParse:sequenceNumber:wire:)`` writes: no
+    /// message bytes, no part tree, no side effect.
+    private static func isMetadata(_ attribute: FetchAttribute) -> Bool {
+        switch attribute {
+        case .uid, .flags, .internalDate, .rfc822Size, .modSeq, .envelope, .bodyStructure: return true
+        case .bodySection, .binary, .binarySize, .rfc822, .rfc822Header, .rfc822Text: return false
+        }
+    }
+
+    /// Writes `* n FETCH (...)` for metadata attributes (``isMetadata(_:)``) directly into the output: the
+    /// same bytes as ``prepare`` and ``write`` produce, without their per-message values, arrays and
+    /// strings. ENVELOPE and BODYSTRUCTURE are copied from the rendered head of the cached parse. Returns
+    /// false, having written nothing, when a needed parse is not cached (the caller takes the general
+    /// path, which parses and caches it).
+    private func writeMetadata(_ attrs: [FetchAttribute], needsRendered: Bool, for record: MessageRecord,
+                               cachedParse: [UInt8]?, sequenceNumber: UInt32, wire: inout FlagWireCache) -> Bool {
+        var rendered: RenderedParse?
+        if needsRendered {
+            guard let cachedParse, let head = RenderedParse(cachedParse) else { return false }
+            rendered = head
+        }
+        let utf8 = encoder.utf8Enabled
+        var fetch = FetchResponseEncoder(sequenceNumber: sequenceNumber, encoder: encoder, into: &output)
+        for attribute in attrs {
+            switch attribute {
+            case .uid:
+                fetch.appendItem(name: "UID ", into: &output)
+                ResponseEncoder.appendDecimal(UInt64(record.uid), into: &output)
+            case .flags:
+                // The cached bytes hold the whole item, name included.
+                fetch.appendItem(name: "", into: &output)
+                output.append(contentsOf: wire.encoded(record.flags, encoder: encoder))
+            case .rfc822Size:
+                fetch.appendItem(name: "RFC822.SIZE ", into: &output)
+                ResponseEncoder.appendDecimal(UInt64(clamping: record.size), into: &output)
+            case .modSeq:
+                fetch.appendItem(name: "MODSEQ (", into: &output)
+                ResponseEncoder.appendDecimal(record.modSeq, into: &output)
+                output.append(0x29) // )
+            case .envelope:
+                guard let rendered else { continue }
+                fetch.appendItem(name: "ENVELOPE ", into: &output)
+                rendered.appendEnvelope(utf8: utf8, to: &output)
+            case .bodyStructure(let extensible):
+                guard let rendered else { continue }
+                fetch.appendItem(name: extensible ? "BODYSTRUCTURE " : "BODY ", into: &output)
+                if extensible {
+                    rendered.appendBodyStructure(utf8: utf8, to: &output)
+                } else {
+                    rendered.appendBody(utf8: utf8, to: &output)
+                }
+            case .internalDate:
+                fetch.append(.internalDate(IMAPDateTime(secondsSince1970: Int64(record.internalDate.timeIntervalSince1970))),
+                             into: &output)
+            case .bodySection, .binary, .binarySize, .rfc822, .rfc822Header, .rfc822Text:
+                continue
+            }
+        }
+        fetch.finish(into: &output)
+        return true
     }
 
     private static func needsParse(_ attribute: FetchAttribute) -> Bool {
@@ -314,6 +432,10 @@ extension IMAPSession {
 /// converted once instead of once per message.
 struct FlagWireCache {
     private var known: [Set<String>: [Flag]] = [:]
+    private var encodedSets: [Set<String>: [UInt8]] = [:]
+    /// The last set encoded: consecutive messages mostly share their flags, and the store hands out one
+    /// shared set per distinct value, so `==` usually settles on storage identity without hashing.
+    private var last: (names: Set<String>, encoded: [UInt8])?
 
     mutating func flags(_ names: Set<String>) -> [Flag] {
         if let hit = known[names] { return hit }
@@ -322,61 +444,101 @@ struct FlagWireCache {
         if known.count < 256 { known[names] = wire }
         return wire
     }
+
+    /// The whole `FLAGS (...)` item, as ``ResponseEncoder/appendFetchValue(_:into:)`` writes it.
+    mutating func encoded(_ names: Set<String>, encoder: ResponseEncoder) -> [UInt8] {
+        if let last, last.names == names { return last.encoded }
+        let bytes: [UInt8]
+        if let hit = encodedSets[names] {
+            bytes = hit
+        } else {
+            var out: [UInt8] = []
+            encoder.appendFetchValue(.flags(flags(names)), into: &out)
+            if encodedSets.count < 256 { encodedSets[names] = out }
+            bytes = out
+        }
+        last = (names, bytes)
+        return bytes
+    }
 }
 
 /// The rendered FETCH items at the head of a cached parse, read without decoding the MIME tree that
 /// follows them: all a FETCH of ENVELOPE or BODYSTRUCTURE over many messages needs. The layout is that of
 /// ``IMAPMessageCache/compactEncoded()`` version 1 (a version byte; ENVELOPE, BODYSTRUCTURE and BODY as
 /// LEB128-length-prefixed bytes; then each UTF-8 variant as a presence byte and, if present, the same);
-/// anything else gives nil and the caller decodes the whole cache.
+/// anything else gives nil and the caller decodes the whole cache. Only offsets are kept: reading it
+/// allocates nothing, and the ``append`` methods copy straight from the cache bytes into the output.
 struct RenderedParse {
-    private(set) var envelope: ArraySlice<UInt8> = []
-    private(set) var bodyStructure: ArraySlice<UInt8> = []
-    private(set) var body: ArraySlice<UInt8> = []
-    private(set) var envelopeUTF8: ArraySlice<UInt8>?
-    private(set) var bodyStructureUTF8: ArraySlice<UInt8>?
-    private(set) var bodyUTF8: ArraySlice<UInt8>?
+    private let data: [UInt8]
+    private let envelopeRange: Range<Int>
+    private let bodyStructureRange: Range<Int>
+    private let bodyRange: Range<Int>
+    private let envelopeUTF8Range: Range<Int>?
+    private let bodyStructureUTF8Range: Range<Int>?
+    private let bodyUTF8Range: Range<Int>?
+
+    /// ENVELOPE, BODYSTRUCTURE, BODY and their UTF-8 variants, as offsets into the cache bytes.
+    private typealias Layout = (Range<Int>, Range<Int>, Range<Int>, Range<Int>?, Range<Int>?, Range<Int>?)
 
     init?(_ data: [UInt8]) {
-        var pos = data.startIndex
-        guard pos < data.endIndex, data[pos] == 1 else { return nil }
-        pos += 1
-        func bytes() -> ArraySlice<UInt8>? {
-            var length = 0
-            var shift = 0
-            while true {
-                guard pos < data.endIndex, shift < 35 else { return nil }
-                let byte = data[pos]
-                pos += 1
-                length |= Int(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { break }
-                shift += 7
-            }
-            guard length <= data.endIndex - pos else { return nil }
-            defer { pos += length }
-            return data[pos..<(pos + length)]
-        }
-        func optionalBytes() -> ArraySlice<UInt8>?? {
-            guard pos < data.endIndex, data[pos] <= 1 else { return nil }
+        let parsed: Layout? = data.withUnsafeBufferPointer { p in
+            var pos = 0
+            guard pos < p.count, p[pos] == 1 else { return nil }
             pos += 1
-            if data[pos - 1] == 0 { return .some(nil) }
-            return bytes().map { .some($0) }
+            func bytes() -> Range<Int>? {
+                var length = 0
+                var shift = 0
+                while true {
+                    guard pos < p.count, shift < 35 else { return nil }
+                    let byte = p[pos]
+                    pos += 1
+                    length |= Int(byte & 0x7F) << shift
+                    if byte & 0x80 == 0 { break }
+                    shift += 7
+                }
+                guard length <= p.count - pos else { return nil }
+                defer { pos += length }
+                return pos..<(pos + length)
+            }
+            func optionalBytes() -> Range<Int>?? {
+                guard pos < p.count, p[pos] <= 1 else { return nil }
+                pos += 1
+                if p[pos - 1] == 0 { return .some(nil) }
+                return bytes().map { .some($0) }
+            }
+            guard let envelope = bytes(), let bodyStructure = bytes(), let body = bytes(),
+                  let envelopeUTF8 = optionalBytes(), let bodyStructureUTF8 = optionalBytes(), let bodyUTF8 = optionalBytes()
+            else { return nil }
+            return (envelope, bodyStructure, body, envelopeUTF8, bodyStructureUTF8, bodyUTF8)
         }
-        guard let envelope = bytes(), let bodyStructure = bytes(), let body = bytes(),
-              let envelopeUTF8 = optionalBytes(), let bodyStructureUTF8 = optionalBytes(), let bodyUTF8 = optionalBytes()
-        else { return nil }
-        self.envelope = envelope
-        self.bodyStructure = bodyStructure
-        self.body = body
-        self.envelopeUTF8 = envelopeUTF8
-        self.bodyStructureUTF8 = bodyStructureUTF8
-        self.bodyUTF8 = bodyUTF8
+        guard let parsed else { return nil }
+        self.data = data
+        (envelopeRange, bodyStructureRange, bodyRange, envelopeUTF8Range, bodyStructureUTF8Range, bodyUTF8Range) = parsed
+    }
+
+    private func range(_ plain: Range<Int>, _ eightBit: Range<Int>?, utf8: Bool) -> Range<Int> {
+        utf8 ? (eightBit ?? plain) : plain
     }
 
     /// As ``IMAPMessageCache/envelope(utf8:)``.
-    func envelope(utf8: Bool) -> [UInt8] { Array(utf8 ? (envelopeUTF8 ?? envelope) : envelope) }
+    func envelope(utf8: Bool) -> [UInt8] { Array(data[range(envelopeRange, envelopeUTF8Range, utf8: utf8)]) }
     /// As ``IMAPMessageCache/bodyStructure(utf8:)``.
-    func bodyStructure(utf8: Bool) -> [UInt8] { Array(utf8 ? (bodyStructureUTF8 ?? bodyStructure) : bodyStructure) }
+    func bodyStructure(utf8: Bool) -> [UInt8] { Array(data[range(bodyStructureRange, bodyStructureUTF8Range, utf8: utf8)]) }
     /// As ``IMAPMessageCache/body(utf8:)``.
-    func body(utf8: Bool) -> [UInt8] { Array(utf8 ? (bodyUTF8 ?? body) : body) }
+    func body(utf8: Bool) -> [UInt8] { Array(data[range(bodyRange, bodyUTF8Range, utf8: utf8)]) }
+
+    /// Appends ``envelope(utf8:)`` to `out`.
+    func appendEnvelope(utf8: Bool, to out: inout [UInt8]) {
+        append(range(envelopeRange, envelopeUTF8Range, utf8: utf8), to: &out)
+    }
+    /// Appends ``bodyStructure(utf8:)`` to `out`.
+    func appendBodyStructure(utf8: Bool, to out: inout [UInt8]) {
+        append(range(bodyStructureRange, bodyStructureUTF8Range, utf8: utf8), to: &out)
+    }
+    /// Appends ``body(utf8:)`` to `out`.
+    func appendBody(utf8: Bool, to out: inout [UInt8]) { append(range(bodyRange, bodyUTF8Range, utf8: utf8), to: &out) }
+
+    private func append(_ range: Range<Int>, to out: inout [UInt8]) {
+        data.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+    }
 }

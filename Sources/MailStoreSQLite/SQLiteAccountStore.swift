@@ -338,8 +338,9 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         let mailbox = try Self.normalize(mailbox)
         return try await pool.read { db in
             guard let box = try Self.mailboxRow(db, mailbox) else { throw MailStoreError.noSuchMailbox(mailbox) }
-            return try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid",
-                                    arguments: [box["id"] as Int64]).map(Self.record)
+            // Positional columns from a cursor: a SELECT of a large mailbox reads every row.
+            return try Self.records(db, sql: "SELECT \(Self.recordColumns) FROM messages WHERE mailbox_id = ? ORDER BY uid",
+                                    arguments: [box["id"] as Int64])
         }
     }
 
