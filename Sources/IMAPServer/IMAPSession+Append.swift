@@ -32,9 +32,9 @@ extension IMAPSession {
         }
         if append == nil {
             let target = Self.storeName(message.mailbox)
-            let info: MailboxInfo?
+            let info: (id: Int64, name: String)?
             do {
-                info = try await mail.mailbox(named: target)
+                info = try await mail.mailboxID(named: target)
             } catch MailStoreError.invalidMailboxName {
                 info = nil
             }

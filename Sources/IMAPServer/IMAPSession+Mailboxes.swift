@@ -112,7 +112,7 @@ extension IMAPSession {
             }
             use = mapped
         }
-        if try await mail.mailbox(named: target) != nil { return no(tag, code: .alreadyExists, "Mailbox already exists") }
+        if try await mail.mailboxID(named: target) != nil { return no(tag, code: .alreadyExists, "Mailbox already exists") }
         try await createSuperiors(of: target, in: mail)
         _ = try await mail.createMailbox(target, specialUse: use)
         return try await complete(tag, .create(name, specialUse: attributes))
@@ -123,7 +123,7 @@ extension IMAPSession {
         guard parts.count > 1 else { return }
         for depth in 1..<parts.count {
             let parent = parts[0..<depth].joined(separator: String(Self.delimiter))
-            if try await mail.mailbox(named: parent) == nil {
+            if try await mail.mailboxID(named: parent) == nil {
                 do {
                     _ = try await mail.createMailbox(parent, specialUse: nil)
                 } catch MailStoreError.mailboxExists {
@@ -138,7 +138,7 @@ extension IMAPSession {
         let mail = try requireMail()
         let target = Self.storeName(name)
         if target == "INBOX" { return no(tag, code: .cannot, "INBOX cannot be deleted") }
-        guard try await mail.mailbox(named: target) != nil else { return no(tag, code: .nonExistent, "No such mailbox") }
+        guard try await mail.mailboxID(named: target) != nil else { return no(tag, code: .nonExistent, "No such mailbox") }
         try await mail.deleteMailbox(target)
         if selected?.name == target {
             selected = nil
@@ -152,8 +152,8 @@ extension IMAPSession {
     func rename(_ tag: String, from: MailboxName, to: MailboxName) async throws -> Outcome {
         let mail = try requireMail()
         let source = Self.storeName(from), target = Self.storeName(to)
-        guard let info = try await mail.mailbox(named: source) else { return no(tag, code: .nonExistent, "No such mailbox") }
-        if try await mail.mailbox(named: target) != nil { return no(tag, code: .alreadyExists, "Target mailbox already exists") }
+        guard let info = try await mail.mailboxID(named: source) else { return no(tag, code: .nonExistent, "No such mailbox") }
+        if try await mail.mailboxID(named: target) != nil { return no(tag, code: .alreadyExists, "Target mailbox already exists") }
         if target == source || target.hasPrefix(source + String(Self.delimiter)) {
             return no(tag, code: .cannot, "Cannot rename a mailbox into itself")
         }

@@ -59,7 +59,7 @@ extension IMAPSession {
     /// GETQUOTAROOT (RFC 9208 §4.3).
     func getQuotaRoot(_ tag: String, _ name: MailboxName) async throws -> Outcome {
         guard let account else { return bad(tag, "Log in first") }
-        guard try await requireMail().mailbox(named: Self.storeName(name)) != nil else {
+        guard try await requireMail().mailboxID(named: Self.storeName(name)) != nil else {
             return no(tag, code: .nonExistent, "No such mailbox")
         }
         untagged(.quotaRoot(name, roots: [Self.quotaRoot]))

@@ -516,8 +516,12 @@ public final class IMAPSession {
         }
         guard delta.highestModSeq > box.knownModSeq else { return }
         if delta.survivingUIDs != nil && !allowExpunge { return }
-        for update in box.apply(delta, includeModSeq: condStore) { untagged(update) }
+        // Held only by `box` while it changes: its arrays are updated in place, not copied (a copy per
+        // refresh costs a large mailbox's size on every APPEND or push).
+        selected = nil
+        let updates = box.apply(delta, includeModSeq: condStore)
         selected = box
+        for update in updates { untagged(update) }
     }
 }
 

@@ -106,6 +106,9 @@ public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
     /// Removes the listed messages; returns the UIDs actually removed.
     func expungeMessages(mailboxID: Int64, uids: [UID]) async throws -> [UID]
 
+    /// The mailbox's id and stored name, without its counts: what APPEND, CREATE, RENAME and DELETE need
+    /// to know (``AccountMailStore/mailbox(named:)`` counts the mailbox's messages).
+    func mailboxID(named name: String) async throws -> (id: Int64, name: String)?
     /// The cached parse of a stored message (an `IMAPMessageCache` in compact form), if computed before.
     func cachedParse(blobID: String) async throws -> [UInt8]?
     func storeCachedParse(blobID: String, _ data: [UInt8]) async throws
@@ -122,6 +125,11 @@ public protocol IMAPAccountStore: AccountMailStore, FullTextIndex {
 }
 
 extension IMAPAccountStore {
+    /// Through ``AccountMailStore/mailbox(named:)``; stores that can do better implement the requirement.
+    public func mailboxID(named name: String) async throws -> (id: Int64, name: String)? {
+        try await mailbox(named: name).map { ($0.id, $0.name) }
+    }
+
     /// Two reads; stores that can do better implement the requirement.
     public func messagesWithCachedParses(mailboxID: Int64, uids ranges: [ClosedRange<UID>]) async throws -> [(MessageRecord, [UInt8]?)] {
         let records = try await messages(mailboxID: mailboxID, uids: ranges)

@@ -150,6 +150,13 @@ public final class SQLiteAccountStore: AccountMailStore, @unchecked Sendable {
         return try await pool.read { db in try Self.mailboxRow(db, name).map { try Self.info(db, $0) } }
     }
 
+    public func mailboxID(named name: String) async throws -> (id: Int64, name: String)? {
+        let name = try Self.normalize(name)
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name FROM mailboxes WHERE name = ?", arguments: [name]).map { ($0[0], $0[1]) }
+        }
+    }
+
     public func createMailbox(_ name: String, specialUse: SpecialUse?) async throws -> MailboxInfo {
         let name = try Self.normalize(name)
         return try await pool.write { db in
