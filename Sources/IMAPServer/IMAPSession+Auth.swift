@@ -175,13 +175,14 @@ extension IMAPSession {
         }
     }
 
-    /// Sends pending changes during IDLE, in a child task (its frames are freed when it ends).
-    private func pushInChildTask() async throws {
+    /// Sends pending changes during IDLE, in a child task (its frames are freed when it ends: IDLE runs in
+    /// the session's own task, which keeps whatever it allocates).
+    private func pushInChildTask(flush: Bool = true) async throws {
         let session = SessionReference(self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await session.value.sendUpdates(allowExpunge: true)
-                try await session.value.flushOutput()
+                if flush { try await session.value.flushOutput() }
             }
             try await group.waitForAll()
         }
@@ -191,7 +192,7 @@ extension IMAPSession {
     private func idleEnded(_ tag: String, _ event: IMAPCommandEvent) async throws -> Outcome {
         switch event {
         case .idleDone:
-            try await sendUpdates(allowExpunge: true)
+            try await pushInChildTask(flush: false)
             tagged(tag, .ok, text: "IDLE terminated")
             return .proceed
         default:

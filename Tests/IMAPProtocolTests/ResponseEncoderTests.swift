@@ -38,6 +38,18 @@ struct ResponseEncoderTests {
         #expect(encoded(.tagged(tag: "t", status: .ok, code: code, text: "x")) == "t OK [\(text)] x\r\n")
     }
 
+    @Test("decimals written without String match String for edge values")
+    func decimals() {
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 4_294_967_295, 4_294_967_296, UInt64.max - 1, UInt64.max]
+        var x: UInt64 = 1
+        for _ in 0..<19 { x = x &* 10; values += [x &- 1, x, x &+ 1] }
+        for value in values {
+            var out: [UInt8] = [0x2A]
+            ResponseEncoder.appendDecimal(value, into: &out)
+            #expect(out == [0x2A] + Array(String(value).utf8), "\(value)")
+        }
+    }
+
     @Test("continuations and SASL challenges")
     func continuations() {
         #expect(encoded(.continuation("Ready for literal data")) == "+ Ready for literal data\r\n")
