@@ -178,13 +178,9 @@ extension IMAPSession {
     /// Sends pending changes during IDLE, in a child task (its frames are freed when it ends: IDLE runs in
     /// the session's own task, which keeps whatever it allocates).
     private func pushInChildTask(flush: Bool = true) async throws {
-        let session = SessionReference(self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await session.value.sendUpdates(allowExpunge: true)
-                if flush { try await session.value.flushOutput() }
-            }
-            try await group.waitForAll()
+        try await inChildTask { session in
+            try await session.sendUpdates(allowExpunge: true)
+            if flush { try await session.flushOutput() }
         }
     }
 

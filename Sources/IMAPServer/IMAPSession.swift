@@ -117,11 +117,16 @@ public final class IMAPSession {
     /// kilobytes per connection, for hours, in thousands of idling sessions. The session's task itself only
     /// ever waits for input.
     private func handleInChildTask(_ event: IMAPCommandEvent) async throws -> Outcome {
+        try await inChildTask { session in try await session.handle(event) }
+    }
+
+    /// Runs `body` on this session in a child task and waits for it (see ``handleInChildTask(_:)``).
+    func inChildTask<T: Sendable>(_ body: @escaping @Sendable (IMAPSession) async throws -> T) async throws -> T {
         let session = SessionReference(self)
-        return try await withThrowingTaskGroup(of: Outcome.self) { group in
-            group.addTask { try await session.value.handle(event) }
-            guard let outcome = try await group.next() else { throw CancellationError() }
-            return outcome
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body(session.value) }
+            guard let result = try await group.next() else { throw CancellationError() }
+            return result
         }
     }
 

@@ -82,7 +82,9 @@ extension SQLiteAccountStore: IMAPAccountStore {
     }
 
     public func highestModSeq(mailboxID: Int64) async throws -> ModSeq? {
-        try await stateReads.highestModSeqs.submit(mailboxID)
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]).map { ModSeq($0) }
+        }
     }
 
     public func delta(mailboxID: Int64, since modSeq: ModSeq, knownUIDBound: UID, knownCount: Int) async throws -> MailboxDelta {
@@ -480,7 +482,7 @@ extension SQLiteAccountStore: FullTextIndex {
 }
 
 /// Many sessions asking the store the same thing at once are answered by batches of reads: a delivery wakes
-/// every IDLE session of the account, and each reads the mailbox's HIGHESTMODSEQ and its changes. Requests
+/// every IDLE session of the account, and each reads the mailbox's changes (one read per refresh). Requests
 /// that arrive while a batch runs are served by the next one (``GroupCommit``'s discipline), with one query
 /// per distinct question, so every answer is read after its question was asked (never stale), a lone
 /// request is read at once, and thousands of woken sessions cost a handful of queries.
@@ -492,28 +494,12 @@ final class IMAPStateReads: Sendable {
         var knownUIDBound: UID
     }
 
-    let highestModSeqs: GroupCommit<Int64, ModSeq?>
     let deltas: GroupCommit<DeltaQuestion, MailboxDelta>
 
     /// Requests answered by one read transaction at most.
     static let maxBatch = 4096
 
     init(pool: DatabasePool) {
-        highestModSeqs = GroupCommit(maxBatch: Self.maxBatch) { ids in
-            do {
-                let answers = try await pool.read { db in
-                    var out: [Int64: ModSeq] = [:]
-                    for id in Set(ids) {
-                        out[id] = try Int64.fetchOne(db, sql: "SELECT highestmodseq FROM mailboxes WHERE id = ?", arguments: [id])
-                            .map { ModSeq($0) }
-                    }
-                    return out
-                }
-                return ids.map { .success(answers[$0]) }
-            } catch {
-                return ids.map { _ in .failure(error) }
-            }
-        }
         deltas = GroupCommit(maxBatch: Self.maxBatch) { questions in
             do {
                 let answers = try await pool.read { db in
