@@ -55,8 +55,10 @@ extension IMAPSession {
         let path = settings.temporaryDirectory + "/imap-append-" + UUID().uuidString + ".eml"
         do {
             try FileManager.default.createDirectory(atPath: settings.temporaryDirectory, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-                  let handle = FileHandle(forWritingAtPath: path) else { throw MailStoreError.io("cannot create spool file") }
+            // open(2), not FileManager.createFile (a temporary file renamed: a crash could leave it behind).
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw MailStoreError.io("cannot create spool file") }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             append?.current = handle
             append?.currentPath = path
         } catch {

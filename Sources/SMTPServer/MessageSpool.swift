@@ -51,10 +51,11 @@ final class MessageSpool {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let path = directory + "/" + RandomID.make() + ".eml"
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteUnknown)
-        }
+        // open(2), not FileManager.createFile: that one writes a temporary file and renames it, and a crash
+        // in between leaves a stray file that the start-up sweep would not recognise.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         self.path = path
         self.file = handle
         try handle.write(contentsOf: memory)

@@ -10,7 +10,10 @@ public enum SMTPListeners {
     public static func prepareSpool(_ directory: String) throws {
         let manager = FileManager.default
         if let leftovers = try? manager.contentsOfDirectory(atPath: directory) {
-            for name in leftovers where name.hasSuffix(".eml") { unlink(directory + "/" + name) }
+            // Also the temporary files of older versions' FileManager.createFile (".dat.nosync…").
+            for name in leftovers where name.hasSuffix(".eml") || name.hasPrefix(".dat.nosync") {
+                unlink(directory + "/" + name)
+            }
         }
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                     attributes: [.posixPermissions: 0o700])
